@@ -1,0 +1,42 @@
+# musebench: `make install` then `make test`. See README.md.
+PYTHON    ?= python3
+PIP       ?= $(PYTHON) -m pip
+# The CPU wheel by default (a plain `torch` pulls gigabytes of CUDA packages);
+# on a GPU machine: make install TORCH='torch==2.13.0 --index-url <your CUDA wheel index>'
+TORCH     ?= torch==2.13.0
+MODEL     ?= markov
+DATASET   ?=
+PRESET    ?= standard
+SEED      ?= 0
+DEVICES   ?= 1
+PRECISION ?= 32-true
+OUT       ?= runs
+
+.PHONY: install install-audio test lint bench bench-all leaderboard perf
+
+install:
+	$(PIP) install $(TORCH)
+	$(PIP) install -e ".[dev]"
+
+install-audio:  # optional: WAV rendering of samples
+	apt-get update && apt-get install -y fluidsynth fluid-soundfont-gm
+
+test: lint
+	$(PYTHON) -m pytest -q
+
+lint:
+	$(PYTHON) -m ruff check .
+
+bench:
+	musebench bench --model $(MODEL) $(if $(DATASET),--dataset $(DATASET)) --preset $(PRESET) \
+	  --seed $(SEED) --devices $(DEVICES) --precision $(PRECISION) --out $(OUT)
+
+bench-all:
+	musebench bench-all --preset $(PRESET) --seed $(SEED) --out $(OUT)
+	musebench leaderboard --format md
+
+leaderboard:
+	musebench leaderboard --format html --out $(OUT)/leaderboard.html
+
+perf:
+	$(PYTHON) -m musebench.experiments.perf

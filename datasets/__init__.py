@@ -1,0 +1,5 @@
+"""The data side of musebench: the shared Piece, sources, cache, splits, codecs, datamodule."""
+
+from musebench.datasets.piece import Chord, Piece
+
+__all__ = ["Chord", "Piece"]

@@ -1,0 +1,126 @@
+"""The model contract: every generator is a :class:`MusicGenerator` LightningModule.
+
+Like torchgeo's ``BaseTask``: ``__init__`` saves the hyper-parameters (so a checkpoint
+reloads by name), then small hooks with obvious names build the parts. The bench loop
+only ever talks to this interface; it never asks which model it is running.
+
+A model:
+    - names its representation in :meth:`configure_codec` (a
+      :class:`~musebench.datasets.codecs.Codec`);
+    - builds its networks in :meth:`configure_models`;
+    - trains through Lightning only (``training_step``, ``configure_optimizers``; GANs
+      set ``automatic_optimization = False``);
+    - implements :meth:`generate` returning Pieces;
+    - where it defines a likelihood, implements :meth:`log_likelihood`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from musebench.datasets.codecs import Codec
+from musebench.datasets.piece import Piece
+
+
+@dataclass
+class StepLikelihood:
+    """Per-step log-likelihoods of a batch, the input of the shared likelihood metrics.
+
+    Attributes:
+        log_prob: ``(B, T)`` natural-log probability of each time step's target.
+        mask: ``(B, T)`` bool, True on real (not padded) steps.
+        note_probs: ``(B, T, P)`` predicted probability of each note being on, for
+            frame models (None for token models); with ``note_targets`` it gives
+            Boulanger-Lewandowski's expected frame accuracy.
+        note_targets: ``(B, T, P)`` 0/1 targets matching ``note_probs``.
+    """
+
+    log_prob: torch.Tensor
+    mask: torch.Tensor
+    note_probs: torch.Tensor | None = None
+    note_targets: torch.Tensor | None = None
+
+
+class MusicGenerator(pl.LightningModule):
+    """Base class of every musebench model.
+
+    Class attributes say what the Trainer's checkpointing and early stopping watch.
+    ``conditional`` tells readers (and the report) that the model uses the conditions
+    passed to :meth:`generate`; the bench passes the test split to every model either way.
+    """
+
+    monitor: ClassVar[str] = "val_loss"
+    mode: ClassVar[str] = "min"
+    conditional: ClassVar[bool] = False
+
+    def __init__(self, **hparams: Any) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.codec: Codec = self.configure_codec()
+        self.configure_models()
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def configure_codec(self) -> Codec:
+        """The representation this model learns on, built from ``self.hparams``."""
+
+    @abstractmethod
+    def configure_models(self) -> None:
+        """Build the networks (submodules) from ``self.hparams``."""
+
+    @abstractmethod
+    def generate(
+        self, n: int, *, conditions: list[Piece] | None = None, seed: int | None = None
+    ) -> list[Piece]:
+        """Generate ``n`` pieces.
+
+        Args:
+            n: number of samples.
+            conditions: pieces from the test split; a conditional model takes its chords,
+                first bars or seed notes from them (cycling if fewer than ``n``), an
+                unconditional one ignores them.
+            seed: makes sampling deterministic.
+        """
+
+    def log_likelihood(self, batch: dict[str, torch.Tensor]) -> StepLikelihood:
+        """Per-step log-probabilities of ``batch`` (a collated codec batch).
+
+        Models without a tractable likelihood (GANs) keep this default.
+        """
+        raise NotImplementedError(f"{type(self).__name__} defines no likelihood")
+
+    @property
+    def has_likelihood(self) -> bool:
+        return type(self).log_likelihood is not MusicGenerator.log_likelihood
+
+    def fit_statistics(self, pieces: list[Piece]) -> None:  # noqa: B027 - optional hook
+        """Optional: learn statistics from the training Pieces before training.
+
+        Called once by the bench loop before ``Trainer.fit``; count-based baselines
+        learn here, neural models usually need nothing.
+        """
+
+    # ---------------------------------------------------------------- helpers
+    @staticmethod
+    def generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator:
+        """A torch RNG for sampling: seeded if ``seed`` is given, else from torch's state."""
+        rng = torch.Generator(device=device)
+        rng.manual_seed(int(seed) if seed is not None else int(torch.randint(2**62, ()).item()))
+        return rng
+
+    @staticmethod
+    def cycle(conditions: list[Piece] | None, n: int) -> list[Piece] | None:
+        """``n`` conditions taken in order, cycling when fewer are given."""
+        if not conditions:
+            return None
+        return [conditions[i % len(conditions)] for i in range(n)]
+
+    @staticmethod
+    def numpy_rng(seed: int | None) -> np.random.Generator:
+        return np.random.default_rng(seed)
