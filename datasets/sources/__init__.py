@@ -1,1 +1,40 @@
-"""musebench.datasets.sources."""
+"""The registry of data sources: name -> Source class, imported lazily.
+
+Importing a source module can be slow (music21), so the registry maps each name to
+``module:Class`` and imports on first use. ``midi:<folder>`` selects any folder of
+MIDI files.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from musebench.datasets.sources.base import Skipped, Source, SourceError
+
+SOURCES: dict[str, str] = {
+}
+
+
+def source_names() -> list[str]:
+    """Every registered source name (plus ``midi:<folder>`` for a user's own MIDI)."""
+    return sorted(SOURCES)
+
+
+def get_source(name: str) -> Source:
+    """The Source registered as ``name``; ``midi:<folder>`` reads a folder of MIDI files.
+
+    Raises:
+        KeyError: unknown name (the message lists the valid ones).
+    """
+    if name.startswith("midi:"):
+        from musebench.datasets.sources.midi_folder import MidiFolder
+
+        return MidiFolder(name.removeprefix("midi:"))
+    if name not in SOURCES:
+        valid = ", ".join(source_names() + ["midi:<folder>"])
+        raise KeyError(f"unknown dataset {name!r}; valid names: {valid}")
+    module, cls = SOURCES[name].split(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+__all__ = ["SOURCES", "Skipped", "Source", "SourceError", "get_source", "source_names"]
