@@ -39,4 +39,4 @@ leaderboard:
 	musebench leaderboard --format html --out $(OUT)/leaderboard.html
 
 perf:
-	$(PYTHON) -m musebench.experiments.perf
+	$(PYTHON) -m musebench.experiments.perf --out $(OUT)/perf.json

@@ -1,0 +1,67 @@
+"""``make perf``: every benchmark section of musebench in one run, side by side.
+
+Each module ``musebench.experiments.perf_<area>`` exposes ``run() -> dict`` that measures
+its figures (and the ratios against what it is compared with) in this same process and
+prints a table. This runner calls them in turn and writes everything to one JSON file
+(default ``runs/perf.json``, atomically) that the leaderboard report can show.
+Timing targets live here, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import musebench.experiments as experiments
+
+
+def sections() -> list[str]:
+    """Names of the perf modules, in alphabetical order (``perf_data``, ``perf_metrics``…)."""
+    return sorted(
+        info.name for info in pkgutil.iter_modules(experiments.__path__)
+        if info.name.startswith("perf_")
+    )
+
+
+def write_json_atomically(data: dict[str, Any], path: Path) -> None:
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as out:
+        json.dump(data, out, indent=2, default=float)
+        temporary = Path(out.name)
+    os.replace(temporary, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=None,
+                        help="sections to run (e.g. perf_data perf_metrics); default all")
+    parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
+    args = parser.parse_args(argv)
+    chosen = [s for s in sections() if args.only is None or s in args.only]
+    report: dict[str, Any] = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor(),
+                    "cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    for name in chosen:
+        print(f"\n=== {name} ===", flush=True)
+        started = time.perf_counter()
+        report[name] = importlib.import_module(f"musebench.experiments.{name}").run()
+        print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
+    write_json_atomically(report, args.out)
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
