@@ -1,1 +1,32 @@
-"""musebench.models."""
+"""musebench.models: the registry of generators the bench can run, by name.
+
+Each model adds exactly one line to :data:`MODELS`: ``"name": "module:Class"`` (like the
+sources registry), so the class is imported only when asked for and a broken or heavy
+model never slows or breaks the others. Use :func:`get_model` to get the class.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from musebench.models.base import MusicGenerator, StepLikelihood
+
+MODELS: dict[str, str] = {
+    "markov": "musebench.models.markov:MarkovGenerator",
+    "random": "musebench.models.random_baseline:RandomGenerator",
+}
+
+
+def get_model(name: str) -> type[MusicGenerator]:
+    """The model class registered as ``name``.
+
+    Raises:
+        ValueError: ``name`` is not registered; the message lists the valid names.
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; valid models: {', '.join(sorted(MODELS))}")
+    module, _, cls = MODELS[name].partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+__all__ = ["MODELS", "MusicGenerator", "StepLikelihood", "get_model"]
