@@ -12,6 +12,7 @@ import importlib
 from musebench.models.base import MusicGenerator, StepLikelihood
 
 MODELS: dict[str, str] = {
+    "biaxial": "musebench.models.biaxial:BiaxialLSTM",
     "markov": "musebench.models.markov:MarkovGenerator",
     "random": "musebench.models.random_baseline:RandomGenerator",
 }

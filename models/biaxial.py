@@ -1,0 +1,211 @@
+"""Daniel Johnson's biaxial LSTM: recurrence over time for every note, then over notes.
+
+Johnson, "Composing music with recurrent neural networks" (2015, blog post and code
+``hexahedria/biaxial-rnn-music-composition``); Johnson, "Generating polyphonic music
+using tied parallel networks", EvoMUSART 2017.
+
+Architecture (all weights shared across notes, so the model is transposition-aware):
+    1. Time axis: LSTMs (paper [300, 300]) run over the steps of every note separately
+       (one ``nn.LSTM`` call with batch ``B * N``), input = :meth:`BiaxialCodec.note_features`
+       of the previous step.
+    2. Note axis: LSTMs (paper [100, 50]) run from the lowest to the highest note at each
+       step (one call with batch ``B * T``); note ``k``'s input is the time-axis output at
+       ``k`` plus the play and articulate of note ``k - 1`` at the same step (teacher
+       forced in training, sampled in :meth:`BiaxialLSTM.generate`).
+    3. A linear layer gives two logits per note: play and articulate.
+
+Loss (per step, summed over notes, averaged over real steps):
+    ``-sum_n [log p(play_tn) + play_tn * log p(artic_tn)]`` with Bernoulli ``p``; the
+articulation term is masked where the note does not play. Dropout 0.5 between layers.
+
+Likelihood (:meth:`log_likelihood`): ``log_prob[b, t] = sum_n log p(play_tn)``, the
+Bernoulli log-likelihood of the frame's play bits only, which is the quantity of
+Boulanger-Lewandowski et al. 2012, Table 1 (log-likelihood per time step of the frame
+roll), so the figure compares with the piano-roll LSTM. Pitches outside the 78-note
+range are not scored (none of JSB's, MIDI 43-96, are). The articulation NLL is logged
+separately as ``val_articulate_nll``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from musebench.datasets.piece import Piece
+from musebench.models.base import MusicGenerator, StepLikelihood
+from musebench.models.biaxial_codec import BiaxialCodec
+
+
+class StackedLSTM(nn.Module):
+    """LSTM layers of possibly different widths with dropout after each (batch first)."""
+
+    def __init__(self, input_size: int, sizes: list[int], dropout: float) -> None:
+        super().__init__()
+        widths = [input_size, *sizes]
+        self.layers = nn.ModuleList(
+            nn.LSTM(widths[i], widths[i + 1], batch_first=True) for i in range(len(sizes))
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, state: list[Any] | None = None
+                ) -> tuple[torch.Tensor, list[Any]]:
+        """Run ``x`` ``(batch, length, input)``; ``state`` is one ``(h, c)`` per layer."""
+        new_state = []
+        for i, layer in enumerate(self.layers):
+            x, layer_state = layer(x, None if state is None else state[i])
+            x = self.dropout(x)
+            new_state.append(layer_state)
+        return x, new_state
+
+
+class BiaxialLSTM(MusicGenerator):
+    """Johnson's biaxial LSTM over 78 notes (MIDI 24-101).
+
+    Args:
+        time_sizes: widths of the time-axis LSTMs (paper [300, 300]).
+        note_sizes: widths of the note-axis LSTMs (paper [100, 50]).
+        dropout: dropout after every LSTM layer (paper 0.5).
+        lr: Adam learning rate.
+        lowest: lowest modelled MIDI pitch.
+        highest: highest modelled MIDI pitch.
+        steps_per_beat: grid of the data and of generated pieces.
+        beats_per_bar: bar length of generated pieces.
+        generate_steps: length of a generated piece in steps.
+    """
+
+    def __init__(self, time_sizes: list[int] | tuple[int, ...] = (300, 300),
+                 note_sizes: list[int] | tuple[int, ...] = (100, 50), dropout: float = 0.5,
+                 lr: float = 1e-3, lowest: int = 24, highest: int = 101,
+                 steps_per_beat: int = 4, beats_per_bar: int = 4,
+                 generate_steps: int = 64) -> None:
+        super().__init__(time_sizes=list(time_sizes), note_sizes=list(note_sizes),
+                         dropout=dropout, lr=lr, lowest=lowest, highest=highest,
+                         steps_per_beat=steps_per_beat, beats_per_bar=beats_per_bar,
+                         generate_steps=generate_steps)
+
+    def configure_codec(self) -> BiaxialCodec:
+        h = self.hparams
+        return BiaxialCodec(h.lowest, h.highest, steps_per_beat=h.steps_per_beat,
+                            beats_per_bar=h.beats_per_bar)
+
+    def configure_models(self) -> None:
+        h = self.hparams
+        self.time_lstm = StackedLSTM(self.codec.n_features, h.time_sizes, h.dropout)
+        self.note_lstm = StackedLSTM(h.time_sizes[-1] + 2, h.note_sizes, h.dropout)
+        self.output = nn.Linear(h.note_sizes[-1], 2)
+
+    # ------------------------------------------------------------- training
+    def note_axis_input(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``(B, T, N, time_size + 2)``: time-axis output at each note plus the play and
+        articulate of the note below at the same step (zeros below the lowest note)."""
+        play, articulate = batch["play"].float(), batch["articulate"].float()
+        features = self.codec.note_features(play, articulate, batch["beat"])
+        b, t, n, f = features.shape
+        hidden, _ = self.time_lstm(features.permute(0, 2, 1, 3).reshape(b * n, t, f))
+        hidden = hidden.reshape(b, n, t, -1).permute(0, 2, 1, 3)
+        below = torch.stack([play, articulate], dim=-1)
+        below = torch.cat([torch.zeros_like(below[:, :, :1]), below[:, :, :-1]], dim=2)
+        return torch.cat([hidden, below.to(hidden.dtype)], dim=-1)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``(B, T, N, 2)`` float32 logits of play and articulate, teacher forced."""
+        inputs = self.note_axis_input(batch)
+        b, t, n, f = inputs.shape
+        hidden, _ = self.note_lstm(inputs.reshape(b * t, n, f))
+        return self.output(hidden).reshape(b, t, n, 2).float()
+
+    @staticmethod
+    def step_mask(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """``(B, T)`` bool, True on real (not padded) steps."""
+        b, t = batch["play"].shape[:2]
+        if "lengths" not in batch:
+            return torch.ones(b, t, dtype=torch.bool, device=batch["play"].device)
+        steps = torch.arange(t, device=batch["play"].device)
+        return steps.unsqueeze(0) < batch["lengths"].to(steps.device).unsqueeze(1)
+
+    def step_nll(self, batch: dict[str, torch.Tensor]
+                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-step NLL of play and of (masked) articulate, ``(B, T)`` each, and the logits."""
+        logits = self(batch)
+        play, articulate = batch["play"].float(), batch["articulate"].float()
+        play_nll = F.binary_cross_entropy_with_logits(logits[..., 0], play, reduction="none")
+        artic_nll = F.binary_cross_entropy_with_logits(logits[..., 1], articulate,
+                                                       reduction="none") * play
+        return play_nll.sum(-1), artic_nll.sum(-1), logits
+
+    def loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Mean per-step NLL (play + articulate), and its two parts."""
+        play_nll, artic_nll, _ = self.step_nll(batch)
+        mask = self.step_mask(batch).float()
+        steps = mask.sum().clamp(min=1.0)
+        play_part = (play_nll * mask).sum() / steps
+        artic_part = (artic_nll * mask).sum() / steps
+        return {"loss": play_part + artic_part, "play_nll": play_part, "articulate_nll": artic_part}
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        parts = self.loss(batch)
+        self.log("train_loss", parts["loss"], prog_bar=True, batch_size=len(batch["play"]))
+        return parts["loss"]
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        parts = self.loss(batch)
+        size = len(batch["play"])
+        self.log("val_loss", parts["loss"], prog_bar=True, batch_size=size)
+        self.log("val_play_nll", parts["play_nll"], batch_size=size)
+        self.log("val_articulate_nll", parts["articulate_nll"], batch_size=size)
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+
+    def log_likelihood(self, batch: dict[str, torch.Tensor]) -> StepLikelihood:
+        """Play-bit log-likelihood per step (see the module docstring) and note probabilities."""
+        play_nll, _, logits = self.step_nll(batch)
+        return StepLikelihood(log_prob=-play_nll, mask=self.step_mask(batch),
+                              note_probs=torch.sigmoid(logits[..., 0]),
+                              note_targets=batch["play"].float())
+
+    # ----------------------------------------------------------- generation
+    @torch.no_grad()
+    def generate(self, n: int, *, conditions: list[Piece] | None = None,
+                 seed: int | None = None) -> list[Piece]:
+        """Sample ``n`` pieces of ``generate_steps`` steps, step by step and note by note
+        (play, then articulate if played). Unconditional: ``conditions`` are ignored."""
+        was_training = self.training
+        self.eval()
+        rng = self.generator(seed, self.device)
+        play, articulate = self.sample_states(n, self.hparams.generate_steps, rng)
+        self.train(was_training)
+        play_np, artic_np = play.cpu().numpy(), articulate.cpu().numpy()
+        return [self.codec.decode({"play": play_np[i], "articulate": artic_np[i]},
+                                  id=f"biaxial-{seed}-{i}", source="biaxial")
+                for i in range(n)]
+
+    def sample_states(self, n: int, steps: int, rng: torch.Generator
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(n, steps, N)`` sampled play and articulate states."""
+        notes, device = self.codec.n_notes, self.device
+        steps_per_bar = self.hparams.steps_per_beat * self.hparams.beats_per_bar
+        previous = torch.zeros(n, notes, 2, device=device)
+        time_state = None
+        out = torch.zeros(steps, n, notes, 2, device=device)
+        for t in range(steps):
+            beat = torch.full((n,), t % steps_per_bar, dtype=torch.long, device=device)
+            features = self.codec.features_from_state(previous, beat)
+            hidden, time_state = self.time_lstm(features.reshape(n * notes, 1, -1), time_state)
+            hidden = hidden.reshape(n, notes, -1)
+            below = torch.zeros(n, 2, device=device)
+            note_state = None
+            for k in range(notes):
+                step_in = torch.cat([hidden[:, k], below], dim=-1).unsqueeze(1)
+                top, note_state = self.note_lstm(step_in, note_state)
+                prob = torch.sigmoid(self.output(top[:, 0]).float())
+                played = torch.bernoulli(prob[:, 0], generator=rng)
+                struck = torch.bernoulli(prob[:, 1], generator=rng) * played
+                below = torch.stack([played, struck], dim=-1)
+                out[t, :, k] = below
+            previous = out[t]
+        out = out.permute(1, 0, 2, 3)
+        return out[..., 0], out[..., 1]
