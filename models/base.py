@@ -99,11 +99,13 @@ class MusicGenerator(pl.LightningModule):
     def has_likelihood(self) -> bool:
         return type(self).log_likelihood is not MusicGenerator.log_likelihood
 
-    def fit_statistics(self, pieces: list[Piece]) -> None:  # noqa: B027 - optional hook
-        """Optional: learn statistics from the training Pieces before training.
+    def fit_statistics(  # noqa: B027 - optional hook
+        self, train: list[Piece], valid: list[Piece] | None = None
+    ) -> None:
+        """Optional: learn statistics from the training (and validation) Pieces.
 
         Called once by the bench loop before ``Trainer.fit``; count-based baselines
-        learn here, neural models usually need nothing.
+        learn here (and train zero epochs), neural models usually need nothing.
         """
 
     # ---------------------------------------------------------------- helpers

@@ -1,0 +1,160 @@
+"""A melody as one token per event, and the base of the count baselines built on it.
+
+The melody line (:meth:`Piece.melody`) becomes a sequence of events; a silence between
+notes is a rest event. Each event is one token ``symbol * max_duration + (duration - 1)``
+where ``symbol`` is the MIDI pitch (0-127) or :data:`REST` (128) and durations longer
+than ``max_duration`` steps are clipped. Decoding is exact for melodies whose notes and
+rests are at most ``max_duration`` steps long.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import numpy as np
+import torch
+
+from musebench.datasets.codecs import Arrays, Codec
+from musebench.datasets.piece import Piece, make_notes
+from musebench.models.base import MusicGenerator, StepLikelihood
+
+REST = 128
+N_SYMBOLS = 129
+
+
+class MelodyTokenCodec(Codec):
+    """Piece <-> ``tokens`` (int64, one per melody event)."""
+
+    name = "melody_tokens"
+    time_keys = ("tokens",)
+
+    def __init__(self, max_duration: int = 16) -> None:
+        self.max_duration = max_duration
+
+    @property
+    def vocab_size(self) -> int:
+        return N_SYMBOLS * self.max_duration
+
+    def split_tokens(self, tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(symbol, duration)`` arrays of ``tokens``."""
+        tokens = np.asarray(tokens, dtype=np.int64)
+        return tokens // self.max_duration, tokens % self.max_duration + 1
+
+    def join_tokens(self, symbol: np.ndarray, duration: np.ndarray) -> np.ndarray:
+        """Tokens of ``symbol`` (pitch or REST) and ``duration`` (clipped to the maximum)."""
+        duration = np.clip(np.asarray(duration, dtype=np.int64), 1, self.max_duration)
+        return np.asarray(symbol, dtype=np.int64) * self.max_duration + duration - 1
+
+    def encode(self, piece: Piece) -> Arrays:
+        melody = piece.melody().notes
+        if len(melody) == 0:
+            return {"tokens": np.zeros(0, dtype=np.int64)}
+        ends = melody["start"] + melody["duration"]
+        gaps = np.r_[melody["start"][0], melody["start"][1:] - ends[:-1]]
+        # interleave: [rest_0?, note_0, rest_1?, note_1, ...], dropping zero-length rests
+        symbol = np.stack([np.full(len(melody), REST), melody["pitch"]], axis=1).ravel()
+        duration = np.stack([gaps, melody["duration"]], axis=1).ravel()
+        keep = duration > 0
+        return {"tokens": self.join_tokens(symbol[keep], duration[keep])}
+
+    def decode(self, arrays: Arrays, **meta: Any) -> Piece:
+        symbol, duration = self.split_tokens(arrays["tokens"])
+        start = np.r_[0, np.cumsum(duration)[:-1]]
+        is_note = symbol != REST
+        notes = make_notes(start[is_note], duration[is_note], symbol[is_note])
+        return Piece(notes, length=int(duration.sum()), meta=meta)
+
+    def truncate(self, tokens: np.ndarray, steps: int) -> np.ndarray:
+        """The prefix of ``tokens`` lasting ``steps`` steps (the last event cut to fit)."""
+        symbol, duration = self.split_tokens(tokens)
+        start = np.r_[0, np.cumsum(duration)[:-1]]
+        keep = start < steps
+        cut = np.minimum(duration[keep], steps - start[keep])
+        return self.join_tokens(symbol[keep], cut)
+
+
+def with_condition(piece: Piece, condition: Piece | None) -> Piece:
+    """``piece`` carrying the chords, key and grid of ``condition`` (cut to its length), so
+    harmony metrics compare the sample with the chords it was asked to follow."""
+    if condition is None:
+        return piece
+    chords = condition.slice(0, piece.n_steps).chords
+    meta = dict(piece.meta, condition=condition.id)
+    return Piece(piece.notes, chords=chords, key=condition.key,
+                 steps_per_beat=condition.steps_per_beat, beats_per_bar=condition.beats_per_bar,
+                 length=piece.length, meta=meta)
+
+
+class CountBaseline(MusicGenerator):
+    """A count-based model over :class:`MelodyTokenCodec` tokens: it learns in
+    :meth:`fit_statistics` (no gradient training; its configs set ``max_epochs: 0``) and
+    samples autoregressively from :meth:`next_probs`.
+
+    Subclasses implement :meth:`fit_statistics`, :meth:`next_probs` (the next-token
+    distribution given the tokens so far) and :meth:`token_log_prob`. Samples carry the
+    condition's chords and key so harmony metrics measure how well a model that ignores
+    them follows them by chance: the floor of every table.
+    """
+
+    def configure_codec(self) -> MelodyTokenCodec:
+        return MelodyTokenCodec(self.hparams.get("max_duration", 16))
+
+    def configure_models(self) -> None:
+        self.fitted = False
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        raise RuntimeError(f"{type(self).__name__} learns by counting in fit_statistics; "
+                           "set trainer.max_epochs: 0")
+
+    def encode_all(self, pieces: list[Piece]) -> list[np.ndarray]:
+        """The token sequence of every piece (empty pieces left out)."""
+        sequences = [self.codec.encode(p)["tokens"] for p in pieces]
+        return [s for s in sequences if len(s)]
+
+    @abstractmethod
+    def next_probs(self, history: np.ndarray) -> np.ndarray:
+        """``(n, V)`` next-token probabilities given ``(n, t)`` tokens generated so far."""
+
+    @abstractmethod
+    def token_log_prob(self, tokens: np.ndarray) -> np.ndarray:
+        """``(B, T)`` natural-log probability of each token given the ones before it."""
+
+    def generate(
+        self, n: int, *, conditions: list[Piece] | None = None, seed: int | None = None
+    ) -> list[Piece]:
+        """``n`` melodies of ``sample_steps`` steps (or the condition's length if shorter)."""
+        if not self.fitted:
+            raise RuntimeError(f"{type(self).__name__}.generate before fit_statistics")
+        rng = self.numpy_rng(seed)
+        conds = self.cycle(conditions, n) or [None] * n
+        limit = int(self.hparams.get("sample_steps", 128))
+        steps = np.array([min(limit, c.n_steps) if c is not None and c.n_steps else limit
+                          for c in conds])
+        history = np.zeros((n, 0), dtype=np.int64)
+        _, per_token = self.codec.split_tokens(np.arange(self.codec.vocab_size))
+        elapsed = np.zeros(n, dtype=np.int64)
+        while (elapsed < steps).any():
+            cdf = np.cumsum(self.next_probs(history), axis=1)
+            draw = (cdf < rng.random((n, 1)) * cdf[:, -1:]).sum(axis=1)
+            draw = np.minimum(draw, self.codec.vocab_size - 1)
+            history = np.concatenate([history, draw[:, None]], axis=1)
+            elapsed += per_token[draw]
+        pieces = []
+        for i, condition in enumerate(conds):
+            tokens = self.codec.truncate(history[i], int(steps[i]))
+            piece = self.codec.decode({"tokens": tokens}, id=f"{type(self).__name__}-{i}",
+                                      source="generated")
+            pieces.append(with_condition(piece, condition))
+        return pieces
+
+    def log_likelihood(self, batch: dict[str, torch.Tensor]) -> StepLikelihood:
+        """Per-token log-probabilities of a collated codec batch (padding masked)."""
+        tokens = batch["tokens"].cpu().numpy().astype(np.int64)
+        if "lengths" in batch:
+            lengths = batch["lengths"].cpu().numpy()
+        else:
+            lengths = np.full(len(tokens), tokens.shape[1])
+        mask = np.arange(tokens.shape[1])[None, :] < lengths[:, None]
+        log_prob = np.where(mask, self.token_log_prob(tokens), 0.0)
+        return StepLikelihood(torch.from_numpy(log_prob), torch.from_numpy(mask))
