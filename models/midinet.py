@@ -1,0 +1,238 @@
+"""MidiNet: a convolutional GAN that writes a melody bar by bar, conditioned on chords.
+
+Yang, Chou & Yang, "MidiNet: A Convolutional Generative Adversarial Network for
+Symbolic-domain Music Generation", ISMIR 2017 (arXiv:1703.10847). The networks are in
+:mod:`musebench.models.midinet_layers`; this file holds the codec, the losses, the
+Lightning training step and generation.
+
+Losses (Sec. 3.3 of the paper, with the authors' code's ``tf.nn.l2_loss``, i.e.
+``l2(v) = sum(v**2) / 2``):
+
+.. math::
+
+    L_D = \\mathrm{BCE}(D(x), 0.9) + \\mathrm{BCE}(D(G(z)), 0)
+
+    L_G = \\mathrm{BCE}(D(G(z)), 1)
+          + \\lambda_1\\, l2\\big(\\overline{f(x)} - \\overline{f(G(z))}\\big)
+          + \\lambda_2\\, l2\\big(\\overline{x} - \\overline{G(z)}\\big)
+
+where bars over a tensor mean its mean over the batch, ``f`` is the discriminator's first
+layer, real labels are smoothed to 0.9 and BCE is the sigmoid cross-entropy on logits. The
+generator is updated ``g_steps`` (2) times per discriminator update; Adam with beta1 0.5.
+
+The paper's three variants are configs (experiments/configs/midinet.yaml):
+model 1 ``use_chord=False`` (previous bar only), model 2 ``condition_layers=2`` (chord and
+previous bar at the first layers only, "stable"), model 3 ``condition_layers=4`` (at
+every layer, "creative").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from musebench.datasets.codecs import Arrays, BarRollCodec
+from musebench.datasets.piece import Piece
+from musebench.models.base import MusicGenerator
+from musebench.models.midinet_layers import NOISE_DIM, Discriminator, Generator
+
+#: MidiNet's melody range: C4 (MIDI 60) to B5 (83), as in Sec. 4.1 of the paper.
+LOWEST, HIGHEST = 60, 83
+
+
+def fold_into_range(pitch: np.ndarray, lowest: int = LOWEST, highest: int = HIGHEST
+                    ) -> np.ndarray:
+    """Shift each pitch by whole octaves into ``[lowest, highest]`` (a range of >= 12)."""
+    pitch = pitch.astype(np.int64)
+    up = np.maximum(-(-(lowest - pitch) // 12), 0)
+    down = np.maximum(-(-(pitch - highest) // 12), 0)
+    return pitch + 12 * (up - down)
+
+
+class MidiNetCodec(BarRollCodec):
+    """:class:`BarRollCodec` with MidiNet's preprocessing: 4/4 pieces only (others encode
+    to no bars) and the melody shifted by octaves into C4-B5 on the full 128-pitch roll,
+    so a generator that drifts to other octaves shows it. Transposition to all 12 keys is
+    the datamodule's ``transpose="all"``."""
+
+    name = "midinet_bar_roll"
+
+    def encode(self, piece: Piece) -> Arrays:
+        if piece.beats_per_bar != 4 or piece.steps_per_bar != self.steps_per_bar:
+            empty = np.zeros((0, 1, self.steps_per_bar, 128), dtype=np.float32)
+            return {"bar": empty, "previous": empty.copy(),
+                    "chord": np.zeros((0, 13), dtype=np.float32)}
+        melody = piece.melody()
+        notes = melody.notes.copy()
+        notes["pitch"] = fold_into_range(notes["pitch"])
+        return super().encode(melody.with_notes(notes))
+
+
+def sigmoid_bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean sigmoid cross-entropy of ``logits`` against a constant label."""
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def l2(v: torch.Tensor) -> torch.Tensor:
+    """``sum(v**2) / 2`` (TensorFlow's ``tf.nn.l2_loss``, used by the authors' code)."""
+    return v.pow(2).sum() / 2
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
+                       real_label: float = 0.9) -> torch.Tensor:
+    """``BCE(D(x), real_label) + BCE(D(G(z)), 0)``."""
+    return sigmoid_bce(real_logits, real_label) + sigmoid_bce(fake_logits, 0.0)
+
+
+def generator_loss(fake_logits: torch.Tensor, real_features: torch.Tensor,
+                   fake_features: torch.Tensor, real: torch.Tensor, fake: torch.Tensor,
+                   lambda1: float, lambda2: float) -> torch.Tensor:
+    """``BCE(D(G(z)), 1) + lambda1 * l2(mean f(x) - mean f(G(z))) + lambda2 * l2(mean x -
+    mean G(z))``, means over the batch."""
+    feature_matching = l2(real_features.mean(0) - fake_features.mean(0))
+    mean_bar = l2(real.mean(0) - fake.mean(0))
+    return sigmoid_bce(fake_logits, 1.0) + lambda1 * feature_matching + lambda2 * mean_bar
+
+
+class MidiNet(MusicGenerator):
+    """MidiNet (Yang, Chou & Yang 2017), trained with Lightning manual optimisation.
+
+    Args:
+        use_chord: condition on the bar's chord (False = the paper's model 1).
+        condition_layers: generator layers receiving chord + previous bar (2 = model 2,
+            4 = model 3).
+        g_channels: maps per generator layer (128 in the paper).
+        d_channels: maps of the discriminator's second convolution (64).
+        cond_channels: maps of the previous-bar conditioner (16).
+        lr: Adam learning rate (0.0002 in the authors' code), beta1 = ``beta1``.
+        lambda1: weight of first-layer feature matching (0.1).
+        lambda2: weight of the mean-bar match (0.01).
+        real_label: smoothed label of real bars (0.9).
+        g_steps: generator updates per discriminator update (2).
+        bars: bars per generated sample (8).
+    """
+
+    conditional = True
+    automatic_optimization = False
+
+    def __init__(self, use_chord: bool = True, condition_layers: int = 4, g_channels: int = 128,
+                 d_channels: int = 64, cond_channels: int = 16, lr: float = 2e-4,
+                 beta1: float = 0.5, lambda1: float = 0.1, lambda2: float = 0.01,
+                 real_label: float = 0.9, g_steps: int = 2, bars: int = 8, **hparams: Any
+                 ) -> None:
+        super().__init__(use_chord=use_chord, condition_layers=condition_layers,
+                         g_channels=g_channels, d_channels=d_channels,
+                         cond_channels=cond_channels, lr=lr, beta1=beta1, lambda1=lambda1,
+                         lambda2=lambda2, real_label=real_label, g_steps=g_steps, bars=bars,
+                         **hparams)
+
+    def configure_codec(self) -> MidiNetCodec:
+        return MidiNetCodec()
+
+    def configure_models(self) -> None:
+        h = self.hparams
+        self.generator_net = Generator(h.use_chord, h.condition_layers, h.g_channels,
+                                       h.cond_channels)
+        self.discriminator_net = Discriminator(h.use_chord, h.d_channels)
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        betas = (self.hparams.beta1, 0.999)
+        return [torch.optim.Adam(self.discriminator_net.parameters(), self.hparams.lr, betas=betas),
+                torch.optim.Adam(self.generator_net.parameters(), self.hparams.lr, betas=betas)]
+
+    @staticmethod
+    def _bars(batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+        """``(bar, previous, chord)`` flattened to one bar per row, whatever the window."""
+        bar = batch["bar"].reshape(-1, 1, 16, 128).float()
+        previous = batch["previous"].reshape(-1, 1, 16, 128).float()
+        return bar, previous, batch["chord"].reshape(-1, 13).float()
+
+    def _noise(self, n: int, rng: torch.Generator | None = None) -> torch.Tensor:
+        return torch.randn(n, NOISE_DIM, generator=rng, device=self.device if rng is None
+                           else rng.device).to(self.device)
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        opt_d, opt_g = self.optimizers()
+        h = self.hparams
+        bar, previous, chord = self._bars(batch)
+        z = self._noise(len(bar))
+
+        fake = self.generator_net(z, chord, previous)
+        real_logits, _ = self.discriminator_net(bar, chord)
+        fake_logits, _ = self.discriminator_net(fake.detach(), chord)
+        d_loss = discriminator_loss(real_logits, fake_logits, h.real_label)
+        opt_d.zero_grad()
+        self.manual_backward(d_loss)
+        opt_d.step()
+
+        for _ in range(h.g_steps):
+            fake = self.generator_net(z, chord, previous)
+            fake_logits, fake_features = self.discriminator_net(fake, chord)
+            with torch.no_grad():
+                _, real_features = self.discriminator_net(bar, chord)
+            g_loss = generator_loss(fake_logits, real_features, fake_features, bar, fake,
+                                    h.lambda1, h.lambda2)
+            opt_g.zero_grad()
+            self.manual_backward(g_loss)
+            opt_g.step()
+        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}, prog_bar=True,
+                      batch_size=len(bar))
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """``val_loss``: distance between the mean generated and mean real validation bar,
+        ``l2(mean x - mean G(z)) / n_cells`` (lower = the generator's average bar is closer
+        to the data's; the GAN losses themselves do not measure progress)."""
+        bar, previous, chord = self._bars(batch)
+        rng = self.generator(batch_idx, self.device)
+        fake = self.generator_net(self._noise(len(bar), rng), chord, previous)
+        self.log("val_loss", l2(bar.mean(0) - fake.mean(0)) / bar[0].numel(),
+                 batch_size=len(bar))
+
+    @torch.no_grad()
+    def generate(self, n: int, *, conditions: list[Piece] | None = None,
+                 seed: int | None = None) -> list[Piece]:
+        """``n`` melodies of ``bars`` bars, written bar by bar.
+
+        Each sample follows one condition piece (cycled): bar ``i`` is conditioned on the
+        condition's chord of bar ``i`` (bars past its end reuse its chords cyclically) and
+        on the bar generated just before; the first bar's previous bar is the condition's
+        first melody bar (the priming bar). Without conditions the chords are zeros and
+        the priming bar is silent. Returned Pieces carry the conditioning chords.
+        """
+        was_training = self.training
+        self.eval()
+        bars_n = self.hparams.bars
+        rng = self.generator(seed, "cpu")
+        chords = torch.zeros(n, bars_n, 13)
+        previous = torch.zeros(n, 1, 16, 128)
+        for i, piece in enumerate(self.cycle(conditions, n) or []):
+            encoded = self.codec.encode(piece)
+            if len(encoded["bar"]):
+                chords[i] = torch.from_numpy(encoded["chord"][np.arange(bars_n)
+                                                              % len(encoded["chord"])])
+                previous[i] = torch.from_numpy(encoded["bar"][0])
+        z = torch.randn(bars_n, n, NOISE_DIM, generator=rng)
+        chords, previous = chords.to(self.device), previous.to(self.device)
+        out = []
+        for b in range(bars_n):
+            previous = self.generator_net(z[b].to(self.device), chords[:, b], previous)
+            previous = one_note_per_step(previous)
+            out.append(previous)
+        self.train(was_training)
+        rolls = torch.stack(out, 1).cpu().numpy()  # (n, bars, 1, 16, 128)
+        chords_np = chords.cpu().numpy()
+        return [self.codec.decode({"bar": rolls[i], "chord": chords_np[i]}, id=f"midinet-{i}",
+                                  source="midinet", seed=seed,
+                                  condition=conditions[i % len(conditions)].id
+                                  if conditions else None)
+                for i in range(n)]
+
+
+def one_note_per_step(bar: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """Binarise a generated bar as MidiNet does: at each step the most probable pitch if
+    its probability exceeds ``threshold``, else a rest. Fed back as the next previous bar."""
+    best = bar.amax(-1, keepdim=True)
+    return ((bar == best) & (best > threshold)).float()
