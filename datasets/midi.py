@@ -223,7 +223,7 @@ def _read_markers(score: symusic.Score, scale: float, info: dict) -> tuple[np.nd
             events.append((step, None, None))
     end = length if length is not None else int(round(score.end() * scale))
     chords = []
-    for (start, root, quality), following in zip(events, events[1:] + [(end, None, None)],
+    for (start, root, quality), following in zip(events, (events + [(end, None, None)])[1:],
                                                  strict=True):
         if root is not None and quality in QUALITIES and following[0] > start:
             chords.append(Chord(start, following[0] - start, _pitch_class(root), quality))

@@ -12,6 +12,12 @@ import importlib
 from musebench.datasets.sources.base import Skipped, Source, SourceError
 
 SOURCES: dict[str, str] = {
+    "jsb": "musebench.datasets.sources.boulanger:JSBChorales",
+    "jsb-quarter": "musebench.datasets.sources.boulanger:JSBQuarterPickle",
+    "musedata": "musebench.datasets.sources.boulanger:MuseData",
+    "nottingham": "musebench.datasets.sources.boulanger:Nottingham",
+    "pianomidi": "musebench.datasets.sources.boulanger:PianoMidi",
+    "classical": "musebench.datasets.sources.midi_folder:ClassicalMidi",
 }
 
 

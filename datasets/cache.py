@@ -1,0 +1,238 @@
+"""Prepare a data set once: parse its source, assign splits, cache the result atomically.
+
+``load(name)`` returns a :class:`PreparedData`. The first call reads the source
+(:mod:`musebench.datasets.sources`), assigns splits (:mod:`musebench.datasets.splits`)
+and writes two files under the cache folder (``$MUSEBENCH_CACHE``, default the
+platform's user cache dir):
+
+- ``<name>-<key>.npz``: every piece without pickle — all notes concatenated in one
+  ``NOTE_DTYPE`` array, all chords in one ``CHORD_DTYPE`` array, their offsets, and a
+  JSON record per piece (meta, key, grid, length) stored as UTF-8 bytes;
+- ``<name>-<key>.json``: the manifest — pieces and steps per split, every skipped file
+  with its reason, read warnings, pitch range, build time and the key's parts.
+
+The key hashes the source name, ``source.options()``, ``source.files_signature(root)``
+(sizes and times of its files), ``musebench.__version__`` and :data:`CACHE_FORMAT`, so
+changed files, options or code rebuild it and nothing else does. Both files are written
+to a temporary file in the same folder and moved in place with ``os.replace``: a reader
+never sees half a file, and concurrent builders cannot corrupt each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import platformdirs
+
+import musebench
+from musebench.datasets.piece import CHORD_DTYPE, NOTE_DTYPE, Piece
+from musebench.datasets.sources import Skipped, Source, SourceError, get_source
+from musebench.datasets.splits import SPLITS, assign_splits
+
+#: Bump when the cached layout or the meaning of its fields changes.
+CACHE_FORMAT = 1
+
+
+@dataclass
+class PreparedData:
+    """A parsed, split data set.
+
+    Attributes:
+        name: the source name it was loaded by.
+        pieces: every piece, each with ``meta['split']`` in train/valid/test.
+        manifest: counts per split, skipped files with reasons, build time, cache key.
+    """
+
+    name: str
+    pieces: list[Piece]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def split(self, name: str) -> list[Piece]:
+        """The pieces of split ``name`` (``train``, ``valid`` or ``test``)."""
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; expected one of {SPLITS}")
+        return [piece for piece in self.pieces if piece.split == name]
+
+    @property
+    def train(self) -> list[Piece]:
+        return self.split("train")
+
+    @property
+    def valid(self) -> list[Piece]:
+        return self.split("valid")
+
+    @property
+    def test(self) -> list[Piece]:
+        return self.split("test")
+
+
+def cache_dir() -> Path:
+    """``$MUSEBENCH_CACHE`` if set, else the platform's user cache folder for musebench."""
+    return Path(os.environ.get("MUSEBENCH_CACHE") or platformdirs.user_cache_dir("musebench"))
+
+
+def resolve_data_root(data_root: str | Path | None) -> Path | None:
+    """The data root: the argument, else ``$MUSEBENCH_DATA``, else None."""
+    if data_root is not None:
+        return Path(data_root).expanduser()
+    env = os.environ.get("MUSEBENCH_DATA")
+    return Path(env).expanduser() if env else None
+
+
+def cache_key(source: Source, root: Path | None) -> tuple[str, dict[str, Any]]:
+    """The hex key of ``source`` read from ``root`` and the parts it hashes."""
+    parts = {"source": source.name, "options": source.options(),
+             "files": hashlib.sha1(source.files_signature(root).encode()).hexdigest(),
+             "version": musebench.__version__, "cache_format": CACHE_FORMAT}
+    digest = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return digest[:16], parts
+
+
+def load(name: str, data_root: str | Path | None = None, refresh: bool = False) -> PreparedData:
+    """The data set ``name``, parsed and split once, then read from the cache.
+
+    Args:
+        name: a registered source name or ``midi:<folder>``.
+        data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
+        refresh: rebuild even if a cache for the same key exists.
+
+    Raises:
+        SourceError: the source needs a data root and none is set, cannot be read, or
+            yields no usable piece.
+        KeyError: unknown source name.
+    """
+    source = get_source(name)
+    root = resolve_data_root(data_root)
+    if source.needs_data_root and root is None:
+        raise SourceError(f"dataset {name} reads files from the data directory: "
+                          "set MUSEBENCH_DATA or pass --data-root")
+    key, parts = cache_key(source, root)
+    stem = cache_dir() / f"{_safe(name)}-{key}"
+    pieces_path, manifest_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+    if not refresh and pieces_path.is_file() and manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return PreparedData(name, load_pieces(pieces_path), manifest)
+    pieces, manifest = build(source, root, name)
+    manifest.update(key=key, key_parts=parts, cache_file=str(pieces_path))
+    save_pieces(pieces, pieces_path)
+    write_atomically(manifest_path, json.dumps(manifest, indent=2, default=_json_default).encode())
+    _remove_stale(stem)
+    return PreparedData(name, pieces, manifest)
+
+
+def build(source: Source, root: Path | None, name: str) -> tuple[list[Piece], dict[str, Any]]:
+    """Read every piece of ``source``, assign splits, and describe the result.
+
+    Raises:
+        SourceError: no usable piece.
+    """
+    started = time.perf_counter()
+    pieces: list[Piece] = []
+    skipped: list[Skipped] = []
+    for item in source.read(root):
+        (pieces if isinstance(item, Piece) else skipped).append(item)
+    if not pieces:
+        reasons = "; ".join(str(s) for s in skipped[:3])
+        raise SourceError(f"dataset {name} has no usable piece"
+                          + (f" ({len(skipped)} skipped: {reasons})" if skipped else ""))
+    assign_splits(pieces)
+    return pieces, describe(pieces, skipped, time.perf_counter() - started, name)
+
+
+def describe(pieces: list[Piece], skipped: list[Skipped], seconds: float,
+             name: str) -> dict[str, Any]:
+    """The manifest of a built data set (everything but the cache key)."""
+    counts = {split: {"pieces": 0, "steps": 0} for split in SPLITS}
+    for piece in pieces:
+        counts[piece.split]["pieces"] += 1
+        counts[piece.split]["steps"] += piece.n_steps
+    pitches = np.concatenate([p.notes["pitch"] for p in pieces])
+    return {
+        "name": name,
+        "counts": counts,
+        "pieces": len(pieces),
+        "pitch_range": [int(pitches.min()), int(pitches.max())] if len(pitches) else None,
+        "skipped": [{"path": s.path, "reason": s.reason} for s in skipped],
+        "warnings": {p.id: p.meta["read_warning"] for p in pieces if "read_warning" in p.meta},
+        "build_seconds": round(seconds, 3),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def save_pieces(pieces: list[Piece], path: Path) -> None:
+    """Write ``pieces`` to ``path`` as one ``.npz`` (no pickle), atomically."""
+    notes = np.concatenate([p.notes for p in pieces]) if pieces else np.empty(0, NOTE_DTYPE)
+    chords = np.concatenate([p.chords for p in pieces]) if pieces else np.empty(0, CHORD_DTYPE)
+    records = [{"meta": p.meta, "key": p.key, "steps_per_beat": p.steps_per_beat,
+                "beats_per_bar": p.beats_per_bar, "length": p.length} for p in pieces]
+    buffer = io.BytesIO()
+    np.savez(buffer, notes=notes, chords=chords,
+             note_offsets=np.cumsum([0] + [len(p.notes) for p in pieces]),
+             chord_offsets=np.cumsum([0] + [len(p.chords) for p in pieces]),
+             records=np.frombuffer(json.dumps(records, default=_json_default).encode(), np.uint8))
+    write_atomically(path, buffer.getvalue())
+
+
+def load_pieces(path: Path) -> list[Piece]:
+    """The pieces written by :func:`save_pieces`."""
+    with np.load(path, allow_pickle=False) as data:
+        notes, chords = data["notes"], data["chords"]
+        note_offsets, chord_offsets = data["note_offsets"], data["chord_offsets"]
+        records = json.loads(data["records"].tobytes().decode())
+    return [
+        Piece(notes[note_offsets[i]:note_offsets[i + 1]],
+              chords=chords[chord_offsets[i]:chord_offsets[i + 1]],
+              key=None if r["key"] is None else (int(r["key"][0]), str(r["key"][1])),
+              steps_per_beat=r["steps_per_beat"], beats_per_bar=r["beats_per_bar"],
+              length=r["length"], meta=r["meta"])
+        for i, r in enumerate(records)
+    ]
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+                                     delete=False) as out:
+        out.write(data)
+        temporary = Path(out.name)
+    try:
+        os.replace(temporary, path)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _remove_stale(stem: Path) -> None:
+    """Delete caches of the same source under older keys (best effort)."""
+    prefix = stem.name.rsplit("-", 1)[0] + "-"
+    for old in stem.parent.glob(f"{prefix}*"):
+        if old.suffix in (".npz", ".json") and old.stem != stem.name and \
+                re.fullmatch(re.escape(prefix) + r"[0-9a-f]{16}", old.stem):
+            old.unlink(missing_ok=True)
+
+
+def _safe(name: str) -> str:
+    """``name`` as a file-name stem (``midi:/a/b`` -> ``midi_a_b``)."""
+    return re.sub(r"[^A-Za-z0-9.]+", "_", name).strip("_")[:80] or "source"
+
+
+def _json_default(value: Any) -> Any:
+    """JSON for NumPy scalars and arrays, and tuples of them, in metas."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in the cache manifest")

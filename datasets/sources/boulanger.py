@@ -1,0 +1,221 @@
+"""The four Boulanger-Lewandowski polyphonic benchmarks (JSB, MuseData, Nottingham, Piano-midi).
+
+Source: Boulanger-Lewandowski, Bengio & Vincent, "Modeling Temporal Dependencies in
+High-Dimensional Sequences: Application to Polyphonic Music Generation and
+Transcription", ICML 2012. The published ``.mat`` files hold ``traindata``,
+``validdata`` and ``testdata``: 1 x N cells of ``T x 88`` 0/1 piano rolls, column =
+MIDI pitch - 21, one row per time step (a quarter note for JSB, an eighth note for the
+others, as published). Each roll becomes one Piece on that grid: a note per run of
+active frames, the official split in ``meta['split']``, the roll length kept in
+``Piece.length`` (trailing silence included), so ``FrameRollCodec(21, 108).encode``
+gives back the published roll exactly — the likelihood benchmarks are computed on it.
+Chords are derived from the notes by :func:`musebench.datasets.chords.with_derived_chords`.
+
+``jsb-quarter`` reads the original pickle distribution of the JSB chorales
+(``{'train','valid','test'}`` -> pieces -> steps -> tuple of MIDI pitches) through
+:class:`RestrictedUnpickler`, which refuses anything but containers, numbers and NumPy
+scalars: a pickle carrying code is refused with a clear error instead of being run.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.io
+
+from musebench.datasets.codecs import roll_to_notes
+from musebench.datasets.piece import Piece
+from musebench.datasets.sources.base import Skipped, Source, SourceError
+
+#: Column 0 of a Boulanger roll is MIDI pitch 21 (A0); 88 columns up to 108 (C8).
+LOWEST_PITCH = 21
+N_PITCHES = 88
+#: The ``.mat`` variable holding each official split.
+MAT_SPLITS: dict[str, str] = {"train": "traindata", "valid": "validdata", "test": "testdata"}
+
+
+class BoulangerSource(Source):
+    """One ``.mat`` file of the Boulanger-Lewandowski benchmarks, official splits kept.
+
+    Subclasses set ``name``, ``description``, ``filename`` and ``steps_per_beat``
+    (frames per quarter note, as the data were published).
+    """
+
+    has_official_splits = True
+    filename: ClassVar[str]
+    steps_per_beat: ClassVar[int]
+
+    def location(self, root: Path | None) -> Path | None:
+        return None if root is None else Path(root) / "boulanger" / self.filename
+
+    def read(self, root: Path | None) -> Iterator[Piece | Skipped]:
+        path = self._require(root)
+        try:
+            data = scipy.io.loadmat(str(path))
+        except (ValueError, OSError, TypeError) as error:
+            raise SourceError(f"{path}: not a readable MATLAB file ({error})") from error
+        for split, variable in MAT_SPLITS.items():
+            if variable not in data:
+                raise SourceError(f"{path}: no {variable!r} variable (expected {list(MAT_SPLITS.values())})")
+            for index, roll in enumerate(np.asarray(data[variable]).ravel()):
+                yield self._piece_or_skip(path, split, index, np.asarray(roll))
+
+    def _piece_or_skip(self, path: Path, split: str, index: int, roll: np.ndarray) -> Piece | Skipped:
+        piece_id = f"{self.name}/{split}/{index:03d}"
+        if roll.ndim != 2 or roll.shape[1] != N_PITCHES:
+            return Skipped(f"{path}:{piece_id}", f"roll of shape {roll.shape}, expected (T, {N_PITCHES})")
+        return roll_to_piece(roll > 0, piece_id, self.name, split, self.steps_per_beat)
+
+    def _require(self, root: Path | None) -> Path:
+        path = self.location(root)
+        if path is None or not path.is_file():
+            raise SourceError(f"dataset {self.name}: {path} not found")
+        return path
+
+
+def roll_to_piece(roll: np.ndarray, piece_id: str, source: str, split: str,
+                  steps_per_beat: int) -> Piece:
+    """A Piece from a ``T x 88`` bool roll (column 0 = MIDI pitch 21), chords derived.
+
+    Args:
+        roll: the frames, one row per time step.
+        piece_id: stable id (``meta['id']``).
+        source: source name (``meta['source']``).
+        split: official split (``meta['split']``).
+        steps_per_beat: frames per quarter note of this data set.
+    """
+    from musebench.datasets.chords import with_derived_chords
+
+    frame = {1: "quarter note", 2: "eighth note", 4: "sixteenth note"}[steps_per_beat]
+    piece = Piece(roll_to_notes(roll, LOWEST_PITCH), steps_per_beat=steps_per_beat,
+                  length=int(roll.shape[0]),
+                  meta={"id": piece_id, "source": source, "split": split,
+                        "frame_rate": f"one frame per {frame}"})
+    return with_derived_chords(piece)
+
+
+class JSBChorales(BoulangerSource):
+    name = "jsb"
+    description = "JSB chorales, 382 pieces, quarter-note frames, official splits (Boulanger 2012)"
+    filename = "JSB_Chorales.mat"
+    steps_per_beat = 1
+
+
+class MuseData(BoulangerSource):
+    name = "musedata"
+    description = "MuseData orchestral/piano scores, 783 pieces, eighth-note frames (Boulanger 2012)"
+    filename = "MuseData.mat"
+    steps_per_beat = 2
+
+
+class Nottingham(BoulangerSource):
+    name = "nottingham"
+    description = "Nottingham folk tunes with chords, 1,037 pieces, eighth-note frames (Boulanger 2012)"
+    filename = "Nottingham.mat"
+    steps_per_beat = 2
+
+
+class PianoMidi(BoulangerSource):
+    name = "pianomidi"
+    description = "Piano-midi.de classical piano, 124 pieces, eighth-note frames (Boulanger 2012)"
+    filename = "Piano_midi.mat"
+    steps_per_beat = 2
+
+
+class JSBQuarterPickle(Source):
+    """The JSB chorales in their original pickle form (quarter-note steps, pitch tuples)."""
+
+    name = "jsb-quarter"
+    description = "JSB chorales from the original jsb-chorales-quarter.pkl (restricted unpickler)"
+    has_official_splits = True
+
+    def location(self, root: Path | None) -> Path | None:
+        return None if root is None else Path(root) / "boulanger" / "jsb-chorales-quarter.pkl"
+
+    def read(self, root: Path | None) -> Iterator[Piece | Skipped]:
+        path = self.location(root)
+        if path is None or not path.is_file():
+            raise SourceError(f"dataset {self.name}: {path} not found")
+        data = load_restricted_pickle(path)
+        if not isinstance(data, dict) or not set(MAT_SPLITS) <= set(data):
+            raise SourceError(f"{path}: expected a dict with keys {sorted(MAT_SPLITS)}")
+        for split in MAT_SPLITS:
+            for index, steps in enumerate(data[split]):
+                piece_id = f"{self.name}/{split}/{index:03d}"
+                try:
+                    roll = steps_to_roll(steps)
+                except (TypeError, ValueError) as error:
+                    yield Skipped(f"{path}:{piece_id}", str(error))
+                    continue
+                yield roll_to_piece(roll, piece_id, self.name, split, steps_per_beat=1)
+
+
+def steps_to_roll(steps: list[Any]) -> np.ndarray:
+    """A ``T x 88`` bool roll from a list of steps, each a sequence of MIDI pitches.
+
+    Raises:
+        ValueError: a pitch outside 21..108.
+    """
+    lengths = np.fromiter((len(step) for step in steps), dtype=np.int64, count=len(steps))
+    pitches = np.fromiter((int(p) for step in steps for p in step), dtype=np.int64,
+                          count=int(lengths.sum()))
+    if len(pitches) and (pitches.min() < LOWEST_PITCH or pitches.max() >= LOWEST_PITCH + N_PITCHES):
+        raise ValueError(f"pitch outside {LOWEST_PITCH}..{LOWEST_PITCH + N_PITCHES - 1}")
+    roll = np.zeros((len(steps), N_PITCHES), dtype=bool)
+    roll[np.repeat(np.arange(len(steps)), lengths), pitches - LOWEST_PITCH] = True
+    return roll
+
+
+class RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that builds only containers, numbers, strings and NumPy scalars.
+
+    Plain ``pickle.load`` runs whatever callable a file names; this one allows only the
+    two globals NumPy needs to rebuild a scalar (``numpy.core.multiarray.scalar`` and
+    ``numpy.dtype``) and raises :class:`pickle.UnpicklingError` for anything else.
+    """
+
+    ALLOWED: ClassVar[frozenset[tuple[str, str]]] = frozenset({
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy", "dtype"),
+    })
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refused global {module}.{name}: only containers, "
+                                         "numbers and NumPy scalars may be unpickled")
+        if name == "dtype":
+            return np.dtype
+        return _numpy_scalar
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise pickle.UnpicklingError("refused persistent id: not plain data")
+
+
+def _numpy_scalar(dtype: np.dtype, data: bytes | str | None = None) -> Any:
+    """Rebuild a NumPy scalar from its dtype and raw bytes (what ``multiarray.scalar`` does).
+
+    Python 2 pickles carry the bytes as a ``str`` read as latin-1, which maps back 1:1.
+    """
+    if isinstance(data, str):
+        data = data.encode("latin1")
+    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(data, bytes):
+        raise pickle.UnpicklingError("refused NumPy scalar: not a plain numeric dtype")
+    return np.frombuffer(data, dtype=dtype, count=1)[0]
+
+
+def load_restricted_pickle(path: Path) -> Any:
+    """Unpickle ``path`` with :class:`RestrictedUnpickler`.
+
+    Raises:
+        SourceError: the file names anything but plain data (code), or is not a pickle.
+    """
+    try:
+        return RestrictedUnpickler(io.BytesIO(Path(path).read_bytes()), encoding="latin1").load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+        raise SourceError(f"{path}: refused to unpickle ({error})") from error
