@@ -12,6 +12,11 @@ import importlib
 from musebench.datasets.sources.base import Skipped, Source, SourceError
 
 SOURCES: dict[str, str] = {
+    "bach": "musebench.datasets.sources.music21_corpus:BachChorales",
+    "essen": "musebench.datasets.sources.music21_corpus:EssenFolksongs",
+    "oneills": "musebench.datasets.sources.music21_corpus:OneillsTunes",
+    "theorytab": "musebench.datasets.sources.theorytab:TheoryTab",
+    "fixture": "musebench.datasets.sources.fixture:Fixture",
     "jsb": "musebench.datasets.sources.boulanger:JSBChorales",
     "jsb-quarter": "musebench.datasets.sources.boulanger:JSBQuarterPickle",
     "musedata": "musebench.datasets.sources.boulanger:MuseData",
