@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "musebench.experiments.data_command",
 )
 
 

@@ -1,0 +1,142 @@
+"""MusicDataModule: one source + one codec -> Lightning train/val/test dataloaders.
+
+The prepared pieces come from :func:`musebench.datasets.cache.load` (parsed and split
+once). Each piece is encoded once with ``codec.encode`` and cut into training examples
+with ``codec.windows``; ``codec.collate`` makes the batches. Transposition
+augmentation acts on Pieces before encoding and on the train split only: with
+``transpose="all"`` every training piece is added in all 12 keys (shifts -5..+6
+semitones, as MidiNet did, Yang et al. 2017); with an integer ``k`` the shifts are
+-k..+k. The datasets are plain map-style lists, so Lightning inserts a
+``DistributedSampler`` under DDP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from musebench.datasets.cache import PreparedData, load
+from musebench.datasets.codecs import Arrays, Codec
+from musebench.datasets.piece import Piece
+from musebench.datasets.splits import SPLITS
+
+#: Shifts of ``transpose="all"``: every key once, the original included (MidiNet).
+ALL_KEYS: tuple[int, ...] = tuple(range(-5, 7))
+
+
+def transpositions(transpose: int | str) -> tuple[int, ...]:
+    """The semitone shifts of a ``transpose`` setting (0 -> ``(0,)``)."""
+    if transpose == "all":
+        return ALL_KEYS
+    if isinstance(transpose, str) or isinstance(transpose, bool) or int(transpose) < 0:
+        raise ValueError(f"transpose must be a non-negative int or 'all', got {transpose!r}")
+    return tuple(range(-int(transpose), int(transpose) + 1))
+
+
+class ExampleDataset(Dataset):
+    """A map-style dataset over pre-encoded examples (dicts of arrays)."""
+
+    def __init__(self, examples: list[Arrays]) -> None:
+        self.examples = examples
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> Arrays:
+        return self.examples[index]
+
+
+class MusicDataModule(pl.LightningDataModule):
+    """Pieces of one source, encoded by one codec, as Lightning dataloaders.
+
+    Args:
+        source: source name (``bach``, ``jsb``, ``fixture``, ``midi:<folder>``…).
+        codec: the model's representation.
+        batch_size: examples per batch.
+        window: example length in codec time steps (None: whole pieces).
+        hop: step between windows (default ``window``).
+        transpose: 0, an integer k (shifts -k..+k) or ``"all"`` (-5..+6); train only.
+        data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
+        num_workers: dataloader worker processes.
+        max_pieces: keep at most this many pieces per split (quick runs).
+        seed: seed of the train shuffle.
+    """
+
+    def __init__(self, source: str, codec: Codec, batch_size: int = 32,
+                 window: int | None = None, hop: int | None = None,
+                 transpose: int | str = 0, data_root: str | Path | None = None,
+                 num_workers: int = 0, max_pieces: int | None = None, seed: int = 0) -> None:
+        super().__init__()
+        self.source = source
+        self.codec = codec
+        self.batch_size = batch_size
+        self.window = window
+        self.hop = hop
+        self.shifts = transpositions(transpose)
+        self.data_root = data_root
+        self.num_workers = num_workers
+        self.max_pieces = max_pieces
+        self.seed = seed
+        self._data: PreparedData | None = None
+        self._datasets: dict[str, ExampleDataset] = {}
+
+    @property
+    def data(self) -> PreparedData:
+        """The prepared data set (loaded on first use, from the cache when built)."""
+        if self._data is None:
+            self._data = load(self.source, self.data_root)
+        return self._data
+
+    def prepare_data(self) -> None:
+        """Build the cache once (Lightning calls this on one process only)."""
+        load(self.source, self.data_root)
+
+    def pieces(self, split: str) -> list[Piece]:
+        """The pieces of ``split`` (at most ``max_pieces``), before augmentation."""
+        pieces = self.data.split(split)
+        return pieces if self.max_pieces is None else pieces[: self.max_pieces]
+
+    def setup(self, stage: str | None = None) -> None:
+        """Encode and window every split once."""
+        for split in SPLITS:
+            if split not in self._datasets:
+                self._datasets[split] = ExampleDataset(self.examples(split))
+
+    def examples(self, split: str) -> list[Arrays]:
+        """Encoded windows of ``split``; the train split in every transposition."""
+        shifts = self.shifts if split == "train" else (0,)
+        examples: list[Arrays] = []
+        for piece in self.pieces(split):
+            for shift in shifts:
+                encoded = self.codec.encode(piece.transpose(shift) if shift else piece)
+                examples.extend(self.codec.windows(encoded, self.window, self.hop))
+        return examples
+
+    def dataset(self, split: str) -> ExampleDataset:
+        """The map-style dataset of ``split`` (set up on first use)."""
+        if split not in self._datasets:
+            self.setup()
+        return self._datasets[split]
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        dataset = self.dataset(split)
+        if len(dataset) == 0:
+            raise ValueError(f"{self.source}: no {split} examples (window={self.window} longer "
+                             f"than every {split} piece, or an empty split)")
+        generator = torch.Generator().manual_seed(self.seed) if shuffle else None
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle,
+                          generator=generator, collate_fn=self.codec.collate,
+                          num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("valid", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
