@@ -15,7 +15,8 @@ The network's input at ``(t, n)`` is built from the *previous* step's state by
 :func:`note_features` (vectorised over batch, time and notes), as in Johnson's model:
     position [1]      ``n / (N - 1)``;
     pitch class [12]  one-hot of ``(lowest + n) mod 12``;
-    vicinity [50]     previous play and articulate of notes ``n-12 .. n+12`` (0 off the edge);
+    vicinity [50]     previous (play, articulate) pairs of notes ``n-12 .. n+12`` (0 off the
+                      edge);
     context [12]      previous step's count of sounding notes per pitch class, rotated so
                       that index ``i`` counts pitch class ``(pc(n) + i) mod 12``;
     beat [bits]       the binary digits of this step's position in the bar, as +-1.
@@ -113,7 +114,7 @@ class BiaxialCodec(Codec):
         position = (notes.float() / max(n - 1, 1)).unsqueeze(-1)
         class_onehot = torch.nn.functional.one_hot(pitch_class, 12).float()
         padded = torch.nn.functional.pad(previous, (0, 0, VICINITY, VICINITY))
-        vicinity = padded.unfold(-2, 2 * VICINITY + 1, 1).flatten(-2)  # (..., N, 50)
+        vicinity = padded.unfold(-2, 2 * VICINITY + 1, 1).transpose(-1, -2).flatten(-2)  # (N, 25*2)
         counts = previous[..., 0] @ class_onehot  # (..., 12)
         rotate = (pitch_class.unsqueeze(-1) + torch.arange(12, device=device)) % 12
         context = counts[..., rotate]  # (..., N, 12)
