@@ -1,0 +1,233 @@
+"""C-RNN-GAN: a recurrent GAN over continuous note events.
+
+Mogren, "C-RNN-GAN: Continuous recurrent neural networks with adversarial training",
+NIPS 2016 CML workshop (arXiv:1611.09904), Sec. 2-4, and the author's code
+(olofmogren/c-rnn-gan). The codec is :class:`~musebench.models.note_events.NoteEventCodec`.
+
+- Generator: at step ``t`` the input is ``relu(W [u_t, y_{t-1}] + b)`` with ``u_t ~ U(0, 1)``
+  noise and ``y_{t-1}`` its own previous output (zeros at ``t = 0``), then a 2-layer LSTM
+  and a linear output layer giving the event's features ``y_t``.
+- Discriminator: a 2-layer bidirectional LSTM, a per-step sigmoid, averaged over the
+  sequence: :math:`D(x) = \\frac{1}{T}\\sum_t \\sigma(w^\\top [\\overrightarrow{h}_t;
+  \\overleftarrow{h}_t] + b)`.
+- Losses (Sec. 2):
+  :math:`L_D = -\\frac{1}{B}\\sum_i [\\log D(x_i) + \\log(1 - D(G(z_i)))]`;
+  the generator minimises feature matching on the discriminator's last LSTM layer
+  :math:`L_G = \\frac{1}{T}\\sum_t \\lVert \\bar f_t(x) - \\bar f_t(G(z)) \\rVert^2`
+  (bars = batch means), or :math:`-\\frac{1}{B}\\sum_i \\log D(G(z_i))` without it.
+- Training (Sec. 4): ``pretrain_epochs`` of MLE pre-training of the generator (squared
+  error of teacher-forced next-event prediction), then adversarial training with gradient
+  norm clipping and the freezing rule: the discriminator is not updated while
+  ``L_D < 0.7 * L_G^adv``, the generator not while ``L_G^adv < 0.7 * L_D`` (the rule
+  compares the adversarial losses, which share a scale; feature matching does not).
+
+Speed: teacher-forced passes (pre-training, validation) run the fused ``nn.LSTM`` over the
+whole sequence; free-running generation must feed each output back, so it calls the same
+``nn.LSTM`` one step at a time with its ``(h, c)`` state — the same weights and maths as
+the paper's cell loop, still on the fused kernel (measured ~7x faster than ``LSTMCell``
+steps here). ``tests/test_crnngan_model.py`` pins that both passes give equal outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from musebench.datasets.piece import Piece
+from musebench.models.base import MusicGenerator
+from musebench.models.note_events import NoteEventCodec, write_unquantised_midi
+
+EPS = 1e-7
+
+
+class EventGenerator(nn.Module):
+    """C-RNN-GAN's generator: ReLU input layer over ``[noise, previous output]``, LSTM,
+    linear output."""
+
+    def __init__(self, n_features: int, noise_dim: int, hidden: int, layers: int = 2) -> None:
+        super().__init__()
+        self.n_features = n_features
+        self.input_layer = nn.Linear(noise_dim + n_features, hidden)
+        self.lstm = nn.LSTM(hidden, hidden, layers, batch_first=True)
+        self.output_layer = nn.Linear(hidden, n_features)
+
+    def teacher_forced(self, noise: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
+        """Outputs ``(B, T, F)`` given the previous events ``(B, T, F)`` (fused LSTM)."""
+        hidden, _ = self.lstm(F.relu(self.input_layer(torch.cat([noise, previous], -1))))
+        return self.output_layer(hidden)
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        """Free-running: ``(B, T, F)`` events, each step fed its own previous output."""
+        output = noise.new_zeros(noise.shape[0], self.n_features)
+        state = None
+        outputs = []
+        for t in range(noise.shape[1]):
+            x = F.relu(self.input_layer(torch.cat([noise[:, t], output], -1)))
+            hidden, state = self.lstm(x.unsqueeze(1), state)
+            output = self.output_layer(hidden[:, 0])
+            outputs.append(output)
+        return torch.stack(outputs, 1)
+
+
+class EventDiscriminator(nn.Module):
+    """C-RNN-GAN's discriminator: returns ``(D(x) (B,), last-layer features (B, T, 2H))``."""
+
+    def __init__(self, n_features: int, hidden: int, layers: int = 2) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(n_features, hidden, layers, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(2 * hidden, 1)
+
+    def forward(self, events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features, _ = self.lstm(events)
+        return torch.sigmoid(self.out(features)).squeeze(-1).mean(1), features
+
+
+def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """``-mean(log D(x) + log(1 - D(G(z))))`` (probabilities clamped to ``[EPS, 1 - EPS]``)."""
+    d_real, d_fake = d_real.clamp(EPS, 1 - EPS), d_fake.clamp(EPS, 1 - EPS)
+    return -(torch.log(d_real) + torch.log(1 - d_fake)).mean()
+
+
+def generator_adversarial_loss(d_fake: torch.Tensor) -> torch.Tensor:
+    """``-mean(log D(G(z)))``."""
+    return -torch.log(d_fake.clamp(EPS, 1 - EPS)).mean()
+
+
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor
+                          ) -> torch.Tensor:
+    """``mean_t || mean_b f(x)[b, t] - mean_b f(G(z))[b, t] ||^2`` over ``(B, T, H)`` maps."""
+    return (real_features.mean(0) - fake_features.mean(0)).pow(2).sum(-1).mean()
+
+
+def shift_right(events: torch.Tensor) -> torch.Tensor:
+    """The previous event at every step (zeros before the first)."""
+    return F.pad(events, (0, 0, 1, 0))[:, :-1]
+
+
+class CRNNGAN(MusicGenerator):
+    """C-RNN-GAN (Mogren 2016), trained with Lightning manual optimisation.
+
+    Args:
+        tones: tones per event (1; 3 = C-RNN-GAN-3).
+        hidden: LSTM units per layer in both networks (350 in the paper).
+        layers: LSTM layers (2).
+        noise_scale: noise size as a multiple of the event features (1.0 in the code).
+        optimizer: ``"adam"`` or ``"sgd"`` (the paper's plain gradient descent).
+        lr: learning rate of both networks.
+        pretrain_epochs: epochs of MLE pre-training of the generator (6 in the paper).
+        feature_matching: train the generator on feature matching (True) or on
+            ``-log D(G(z))``.
+        freeze_ratio: the freezing rule's 0.7.
+        grad_clip: gradient norm limit (5.0).
+        sample_events: events per generated sequence.
+    """
+
+    automatic_optimization = False
+
+    def __init__(self, tones: int = 1, hidden: int = 350, layers: int = 2,
+                 noise_scale: float = 1.0, optimizer: str = "adam", lr: float = 1e-3,
+                 pretrain_epochs: int = 6, feature_matching: bool = True,
+                 freeze_ratio: float = 0.7, grad_clip: float = 5.0, sample_events: int = 64,
+                 **hparams: Any) -> None:
+        if optimizer not in ("adam", "sgd"):
+            raise ValueError(f"CRNNGAN optimizer must be 'adam' or 'sgd', got {optimizer!r}")
+        super().__init__(tones=tones, hidden=hidden, layers=layers, noise_scale=noise_scale,
+                         optimizer=optimizer, lr=lr, pretrain_epochs=pretrain_epochs,
+                         feature_matching=feature_matching, freeze_ratio=freeze_ratio,
+                         grad_clip=grad_clip, sample_events=sample_events, **hparams)
+
+    def configure_codec(self) -> NoteEventCodec:
+        return NoteEventCodec(tones=self.hparams.tones)
+
+    def configure_models(self) -> None:
+        h = self.hparams
+        n = self.codec.n_features
+        self.noise_dim = max(1, round(h.noise_scale * n))
+        self.generator_net = EventGenerator(n, self.noise_dim, h.hidden, h.layers)
+        self.discriminator_net = EventDiscriminator(n, h.hidden, h.layers)
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        make = torch.optim.Adam if self.hparams.optimizer == "adam" else torch.optim.SGD
+        return [make(self.discriminator_net.parameters(), lr=self.hparams.lr),
+                make(self.generator_net.parameters(), lr=self.hparams.lr)]
+
+    def _noise(self, batch: int, steps: int, rng: torch.Generator | None = None) -> torch.Tensor:
+        return torch.rand(batch, steps, self.noise_dim, generator=rng,
+                          device="cpu" if rng is not None else self.device).to(self.device)
+
+    def mle_loss(self, events: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
+        """Mean squared error of teacher-forced next-event prediction."""
+        noise = self._noise(events.shape[0], events.shape[1], rng)
+        return F.mse_loss(self.generator_net.teacher_forced(noise, shift_right(events)), events)
+
+    def _step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        self.clip_gradients(optimizer, gradient_clip_val=self.hparams.grad_clip,
+                            gradient_clip_algorithm="norm")
+        optimizer.step()
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        opt_d, opt_g = self.optimizers()
+        real = batch["events"].float()
+        if self.current_epoch < self.hparams.pretrain_epochs:
+            loss = self.mle_loss(real)
+            self._step(opt_g, loss)
+            self.log("mle_loss", loss.detach(), prog_bar=True, batch_size=len(real))
+            return
+        ratio = self.hparams.freeze_ratio
+        fake = self.generator_net(self._noise(real.shape[0], real.shape[1]))
+        d_real, _ = self.discriminator_net(real)
+        d_fake, _ = self.discriminator_net(fake.detach())
+        d_loss = discriminator_loss(d_real, d_fake)
+        g_adv = generator_adversarial_loss(d_fake).detach()
+        train_d = not bool(d_loss < ratio * g_adv)
+        train_g = not bool(g_adv < ratio * d_loss)
+        if train_d:
+            self._step(opt_d, d_loss)
+        d_fake, fake_features = self.discriminator_net(fake)
+        if self.hparams.feature_matching:
+            with torch.no_grad():
+                _, real_features = self.discriminator_net(real)
+            g_loss = feature_matching_loss(real_features, fake_features)
+        else:
+            g_loss = generator_adversarial_loss(d_fake)
+        if train_g:
+            self._step(opt_g, g_loss)
+        self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "g_adv": g_adv,
+                       "d_trained": float(train_d), "g_trained": float(train_g)},
+                      prog_bar=True, batch_size=len(real))
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        """``val_loss``: the generator's teacher-forced MLE loss on validation windows."""
+        real = batch["events"].float()
+        rng = self.generator(batch_idx, "cpu")
+        self.log("val_loss", self.mle_loss(real, rng), batch_size=len(real))
+
+    @torch.no_grad()
+    def generate(self, n: int, *, conditions: list[Piece] | None = None,
+                 seed: int | None = None, midi_dir: str | Path | None = None) -> list[Piece]:
+        """``n`` unconditional sequences of ``sample_events`` events, decoded on the grid.
+
+        The raw continuous events are kept in ``meta['events']``; with ``midi_dir`` each is
+        also written unquantised to ``<midi_dir>/crnngan-<i>-unquantised.mid``.
+        """
+        was_training = self.training
+        self.eval()
+        noise = self._noise(n, self.hparams.sample_events, self.generator(seed, "cpu"))
+        events = self.generator_net(noise).cpu().numpy().astype(np.float32)
+        self.train(was_training)
+        pieces = []
+        for i in range(n):
+            pieces.append(self.codec.decode({"events": events[i]}, id=f"crnngan-{i}",
+                                            source="crnngan", seed=seed, events=events[i]))
+            if midi_dir is not None:
+                Path(midi_dir).mkdir(parents=True, exist_ok=True)
+                write_unquantised_midi(self.codec, events[i],
+                                       Path(midi_dir) / f"crnngan-{i}-unquantised.mid")
+        return pieces
