@@ -6,7 +6,8 @@ and writes two files under the cache folder (``$MUSEBENCH_CACHE``, default the
 platform's user cache dir):
 
 - ``<name>-<key>.npz``: every piece without pickle — all notes concatenated in one
-  ``NOTE_DTYPE`` array, all chords in one ``CHORD_DTYPE`` array, their offsets, and a
+  ``NOTE_DTYPE`` array, all chords in one ``CHORD_DTYPE`` array (both stored as raw
+  bytes, viewed back on loading), their offsets, and a
   JSON record per piece (meta, key, grid, length) stored as UTF-8 bytes;
 - ``<name>-<key>.json``: the manifest — pieces and steps per split, every skipped file
   with its reason, read warnings, pitch range, build time and the key's parts.
@@ -40,7 +41,7 @@ from musebench.datasets.sources import Skipped, Source, SourceError, get_source
 from musebench.datasets.splits import SPLITS, assign_splits
 
 #: Bump when the cached layout or the meaning of its fields changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @dataclass
@@ -176,7 +177,9 @@ def save_pieces(pieces: list[Piece], path: Path) -> None:
     records = [{"meta": p.meta, "key": p.key, "steps_per_beat": p.steps_per_beat,
                 "beats_per_bar": p.beats_per_bar, "length": p.length} for p in pieces]
     buffer = io.BytesIO()
-    np.savez(buffer, notes=notes, chords=chords,
+    # Structured arrays are stored as their raw bytes: NumPy reads a plain uint8 member
+    # from the zip in one pass, several times faster than a structured one.
+    np.savez(buffer, notes=notes.view(np.uint8), chords=chords.view(np.uint8),
              note_offsets=np.cumsum([0] + [len(p.notes) for p in pieces]),
              chord_offsets=np.cumsum([0] + [len(p.chords) for p in pieces]),
              records=np.frombuffer(json.dumps(records, default=_json_default).encode(), np.uint8))
@@ -186,7 +189,7 @@ def save_pieces(pieces: list[Piece], path: Path) -> None:
 def load_pieces(path: Path) -> list[Piece]:
     """The pieces written by :func:`save_pieces`."""
     with np.load(path, allow_pickle=False) as data:
-        notes, chords = data["notes"], data["chords"]
+        notes, chords = data["notes"].view(NOTE_DTYPE), data["chords"].view(CHORD_DTYPE)
         note_offsets, chord_offsets = data["note_offsets"], data["chord_offsets"]
         records = json.loads(data["records"].tobytes().decode())
     return [
@@ -206,6 +209,7 @@ def write_atomically(path: Path, data: bytes) -> None:
                                      delete=False) as out:
         out.write(data)
         temporary = Path(out.name)
+    os.chmod(temporary, 0o644)  # mkstemp makes it private; a cache is plain data
     try:
         os.replace(temporary, path)
     except OSError:

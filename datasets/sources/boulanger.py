@@ -26,9 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.io
 
-from musebench.datasets.codecs import roll_to_notes
 from musebench.datasets.piece import Piece
 from musebench.datasets.sources.base import Skipped, Source, SourceError
 
@@ -54,6 +52,8 @@ class BoulangerSource(Source):
         return None if root is None else Path(root) / "boulanger" / self.filename
 
     def read(self, root: Path | None) -> Iterator[Piece | Skipped]:
+        import scipy.io  # imported here: a cached load never needs it
+
         path = self._require(root)
         try:
             data = scipy.io.loadmat(str(path))
@@ -90,6 +90,7 @@ def roll_to_piece(roll: np.ndarray, piece_id: str, source: str, split: str,
         steps_per_beat: frames per quarter note of this data set.
     """
     from musebench.datasets.chords import with_derived_chords
+    from musebench.datasets.codecs import roll_to_notes
 
     frame = {1: "quarter note", 2: "eighth note", 4: "sixteenth note"}[steps_per_beat]
     piece = Piece(roll_to_notes(roll, LOWEST_PITCH), steps_per_beat=steps_per_beat,
