@@ -13,6 +13,8 @@ from pathlib import Path
 
 COMMAND_MODULES: tuple[str, ...] = (
     "musebench.experiments.data_command",
+    "musebench.experiments.bench_command",
+    "musebench.experiments.leaderboard_command",
 )
 
 

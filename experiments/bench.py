@@ -1,0 +1,246 @@
+"""One benchmark run: train -> sample -> score -> record, for any registered model.
+
+The loop knows nothing model-specific. It builds the model from its config
+(``get_model(name)(**config["model"])``), the data from ``MusicDataModule(codec=model.codec,
+**config["data"])``, lets the model learn statistics (:meth:`fit_statistics`), trains with
+a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard; skipped when
+``trainer.max_epochs`` is 0), generates ``generate.n`` samples conditioned on the test
+split, writes them (MIDI, PNG, WAV), scores them with :func:`musebench.metrics.score`
+against the test and training splits, adds test likelihood metrics where the model has a
+likelihood, and appends one row to the results store. Generation, scoring and recording
+happen on rank 0 only.
+
+Output folder: ``<out>/<model>/<dataset>/<preset>-seed<seed>-<config hash>/`` with
+``config.yaml``, ``checkpoints/``, ``samples/``, ``metrics.json`` and ``wandb/``; the same
+settings map to the same folder, which is what ``--resume`` continues from.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+import yaml
+from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+
+from musebench.experiments import tracking
+from musebench.experiments.config import config_hash, load_config
+from musebench.experiments.samples import write_samples
+from musebench.leaderboard.store import append_row, atomic_write_text
+from musebench.models import get_model
+from musebench.models.base import MusicGenerator
+
+
+@dataclass
+class BenchResult:
+    """What one run produced: its folder, its row, and the samples folder."""
+
+    out: Path
+    row: dict[str, Any]
+    samples: Path
+
+
+class FiniteLossGuard(pl.Callback):
+    """Stops training with a clear message at the first NaN/inf training loss.
+
+    Raising before the checkpoint callbacks of that step run leaves the last good
+    checkpoint (``checkpoints/last.ckpt``) as it was.
+    """
+
+    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                           outputs: Any, batch: Any, batch_idx: int) -> None:
+        losses = {k: v for k, v in trainer.callback_metrics.items() if "loss" in k}
+        if isinstance(outputs, dict) and "loss" in outputs:
+            losses["loss"] = outputs["loss"]
+        elif isinstance(outputs, torch.Tensor):
+            losses["loss"] = outputs
+        for name, value in losses.items():
+            value = torch.as_tensor(value).detach().float()
+            if not torch.isfinite(value).all():
+                raise RuntimeError(
+                    f"training diverged at global step {trainer.global_step} (epoch "
+                    f"{trainer.current_epoch}, batch {batch_idx}): {name} = {value.item()}; "
+                    "the last good checkpoint is kept in checkpoints/")
+
+
+def git_commit() -> str:
+    """The repository's current commit (``unknown`` outside a git checkout)."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def hardware() -> str:
+    """The accelerator (or CPU) this run used, in words."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.device_count()}x {torch.cuda.get_device_name(0)}"
+    return f"CPU {platform.processor() or platform.machine()} ({torch.get_num_threads()} threads)"
+
+
+def run_folder(out: Path, config: dict[str, Any], seed: int) -> Path:
+    """``<out>/<model>/<dataset>/<preset>-seed<seed>-<hash>``, stable for equal settings."""
+    dataset = config["data"]["source"].replace(":", "_").replace("/", "_")
+    return out / config["name"] / dataset / f"{config['preset']}-seed{seed}-{config_hash(config)}"
+
+
+def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
+                  logger: Any, devices: int | None, precision: str | None) -> pl.Trainer:
+    """A Trainer from ``config["trainer"]`` plus checkpointing, early stopping and the guard."""
+    callbacks: list[pl.Callback] = [
+        FiniteLossGuard(),
+        ModelCheckpoint(dirpath=folder / "checkpoints", monitor=model.monitor, mode=model.mode,
+                        save_last=True, save_top_k=1),
+    ]
+    if config.get("early_stopping"):
+        callbacks.append(EarlyStopping(monitor=model.monitor, mode=model.mode,
+                                       **config["early_stopping"]))
+    kwargs = dict(config["trainer"])
+    if devices is not None:
+        kwargs["devices"] = devices
+    if precision is not None:
+        kwargs["precision"] = precision
+    kwargs.setdefault("enable_progress_bar", True)
+    return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
+                      **kwargs)
+
+
+def likelihood_metrics(model: MusicGenerator, loader: Any) -> dict[str, float]:
+    """Test NLL per step and expected frame accuracy over ``loader`` (likelihood models)."""
+    from musebench.metrics.likelihood import likelihood_scores
+
+    model.eval()
+    with torch.no_grad():
+        steps = [model.log_likelihood(batch) for batch in loader]
+    return likelihood_scores(steps)
+
+
+def bench(
+    model_name: str,
+    dataset: str | None = None,
+    preset: str = "standard",
+    seed: int = 0,
+    devices: int | None = None,
+    precision: str | None = None,
+    out: Path = Path("runs"),
+    overrides: list[str] | None = None,
+    resume: bool = False,
+    data_root: Path | None = None,
+    results: Path | None = None,
+) -> BenchResult | None:
+    """Train, sample, score and record one run; see the module docstring.
+
+    Args:
+        model_name: a name in :data:`musebench.models.MODELS`.
+        dataset: data source (default: the config's ``data.source``).
+        preset: ``smoke``, ``standard`` or ``paper``.
+        seed: seeds Python, NumPy, torch and sampling.
+        devices: Trainer devices (default: the config's).
+        precision: Trainer precision, e.g. ``32-true`` or ``bf16-mixed``.
+        out: root folder of runs.
+        overrides: dotted ``key=value`` config overrides.
+        resume: continue from ``checkpoints/last.ckpt`` of the same settings.
+        data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
+        results: the results store (default ``<out>/results.jsonl``).
+
+    Returns:
+        The result on rank 0, None on other ranks.
+
+    Raises:
+        ValueError: unknown model or preset, unknown config key.
+        KeyError: unknown dataset.
+        RuntimeError: training diverged (NaN/inf loss).
+    """
+    model_cls = get_model(model_name)
+    config = load_config(model_name, preset, overrides)
+    if dataset:
+        config["data"]["source"] = dataset
+    if precision:
+        config["trainer"]["precision"] = precision
+    folder = run_folder(Path(out), config, seed)
+    checkpoint = folder / "checkpoints" / "last.ckpt"
+    if resume and not checkpoint.exists():
+        raise FileNotFoundError(f"{checkpoint}: nothing to resume from")
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "config.yaml", yaml.safe_dump(dict(config, seed=seed)))
+
+    pl.seed_everything(seed, workers=True)
+    model = model_cls(**config["model"])
+    data = build_datamodule(config, model, seed, data_root)
+    train, valid, test = (data.pieces(s) for s in ("train", "valid", "test"))
+    run_name = f"{config['name']}-{config['data']['source']}-s{seed}-{uuid.uuid4().hex[:6]}"
+    tags = tracking.run_tags(config, str(config["trainer"].get("precision", "32-true")))
+    logger = tracking.train_logger(folder, dict(config, seed=seed), tags, run_name)
+
+    started = time.perf_counter()
+    model.fit_statistics(train, valid)
+    trainer = build_trainer(config, model, folder, logger, devices, precision)
+    if config["trainer"].get("max_epochs", 1) != 0:
+        trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
+    train_seconds = time.perf_counter() - started
+    if logger is not None:
+        logger.experiment.finish()
+    if not trainer.is_global_zero:
+        return None
+
+    model.eval()
+    n = int(config["generate"]["n"])
+    started = time.perf_counter()
+    samples = model.generate(n, conditions=test, seed=seed)
+    sample_seconds = time.perf_counter() - started
+    written = write_samples(samples, folder / "samples")
+    tracking.log_samples(folder, config, tags, run_name, written.png, written.wav,
+                         folder / "samples")
+
+    from musebench.metrics import score
+
+    metrics = {k: float(v) for k, v in score(samples, reference=test, train=train).items()}
+    if model.has_likelihood:
+        data.setup("test")
+        metrics.update(likelihood_metrics(model, data.test_dataloader()))
+    atomic_write_text(folder / "metrics.json", json.dumps(
+        {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}, indent=1))
+    tracking.log_scores(folder, config, tags, run_name, metrics)
+
+    row = {
+        "run_id": run_name,
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": config["name"],
+        "dataset": config["data"]["source"],
+        "preset": preset,
+        "seed": seed,
+        "config_hash": config_hash(config),
+        "git_commit": git_commit(),
+        "hardware": hardware(),
+        "precision": str(config["trainer"].get("precision", "32-true")),
+        "train_seconds": round(train_seconds, 3),
+        "samples_per_second": round(n / max(sample_seconds, 1e-9), 3),
+        "n_samples": n,
+        "folder": str(folder),
+        "metrics": metrics,
+    }
+    append_row(row, results or Path(out) / "results.jsonl")
+    return BenchResult(folder, row, folder / "samples")
+
+
+def build_datamodule(config: dict[str, Any], model: MusicGenerator, seed: int,
+                         data_root: Path | None) -> Any:
+    """The run's :class:`MusicDataModule` on the model's codec."""
+    from musebench.datasets.datamodule import MusicDataModule
+
+    kwargs = dict(config["data"])
+    kwargs.setdefault("seed", seed)
+    if data_root is not None:
+        kwargs["data_root"] = data_root
+    return MusicDataModule(codec=model.codec, **kwargs)

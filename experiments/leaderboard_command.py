@@ -1,0 +1,88 @@
+"""``musebench leaderboard``: render the results store with its reference rows.
+
+``musebench leaderboard [--dataset D] [--format md|html|csv] [--out FILE] [--official]
+[--wandb]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
+``runs/results.jsonl``; ``--official`` adds the checked-in official results), adds the
+real-data reference row of each dataset shown and the published figures for it, and
+prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``leaderboard``."""
+    parser = subparsers.add_parser("leaderboard", help="render the leaderboard")
+    parser.add_argument("--dataset", default=None, help="show only this dataset")
+    parser.add_argument("--format", choices=("md", "html", "csv"), default="md")
+    parser.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+    parser.add_argument("--results", type=Path, action="append", default=None,
+                        help="results store(s) (default: $MUSEBENCH_RESULTS or runs/results.jsonl)")
+    parser.add_argument("--official", action="store_true",
+                        help="include leaderboard/results/official.jsonl")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="leave out the real-data reference rows (no data loading)")
+    parser.add_argument("--wandb", action="store_true", help="log the table to W&B as well")
+    parser.set_defaults(func=run)
+
+
+def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Run rows of the chosen stores plus the reference rows of their datasets."""
+    from musebench.leaderboard.reference import published_rows, real_data_row
+    from musebench.leaderboard.store import OFFICIAL_RESULTS, default_results_path, read_rows
+
+    stores = list(args.results or [default_results_path()])
+    if args.official:
+        stores.append(OFFICIAL_RESULTS)
+    rows = [row for store in stores for row in read_rows(store)]
+    datasets = sorted({r["dataset"] for r in rows} | ({args.dataset} if args.dataset else set()))
+    if not args.no_reference:
+        cache = stores[0].parent / "reference"
+        for dataset in datasets:
+            try:
+                rows.append(real_data_row(dataset, cache, args.data_root))
+            except (OSError, KeyError, ValueError) as error:
+                print(f"leaderboard: no reference row for {dataset}: {error}", file=sys.stderr)
+    rows += [r for r in published_rows() if r["dataset"] in datasets]
+    return rows
+
+
+def push_wandb(entries: list, names: list[str]) -> None:
+    """Log the leaderboard as a ``wandb.Table`` (offline unless configured otherwise)."""
+    import wandb
+
+    from musebench.experiments.tracking import PROJECT, wandb_mode
+    from musebench.leaderboard.render import cell
+
+    table = wandb.Table(columns=["model", "dataset", "preset", "kind", *names])
+    for e in entries:
+        table.add_data(e.model, e.dataset, e.preset, e.kind,
+                       *[cell(e.stats.get(n)) for n in names])
+    run = wandb.init(project=PROJECT, job_type="leaderboard", mode=wandb_mode())
+    try:
+        run.log({"leaderboard": table})
+    finally:
+        run.finish()
+
+
+def run(args: argparse.Namespace) -> int:
+    from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
+    from musebench.leaderboard.store import atomic_write_text
+
+    entries = aggregate(collect_rows(args), args.dataset)
+    if not any(e.kind == "run" for e in entries):
+        print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
+    text = RENDERERS[args.format](entries)
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    if args.wandb:
+        push_wandb(entries, metric_names(entries))
+    return 0

@@ -1,0 +1,92 @@
+"""Reference rows of every leaderboard table: the real data, and the papers' figures.
+
+- Real data: the test split scored as if it were a model's samples, against the training
+  split (``metrics.score(test, reference=train, train=train)``): what a perfect model of
+  the data would reach (DESIGN.md, "Metrics"). Computed once per dataset and cached in
+  ``<cache>/reference-<dataset>.json``, keyed by the split sizes and piece ids.
+- Published: the log-likelihood per time step and expected frame accuracy reported by
+  Boulanger-Lewandowski, Bengio & Vincent (ICML 2012, Table 1) for the four Boulanger
+  datasets, read from ``$MUSEBENCH_DATA/../reference-results.csv`` when present, else
+  from the copy in ``leaderboard/results/`` (see its README); each row keeps its citation.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from musebench.leaderboard.store import atomic_write_text
+
+RESULTS_DIR = Path(__file__).parent / "results"
+REAL_DATA = "real data (test vs train)"
+#: Published column -> (our metric name, conversion). NLL = -log-likelihood; accuracy in [0, 1].
+PUBLISHED_COLUMNS: dict[str, tuple[str, float]] = {
+    "log_likelihood_per_step": ("nll_per_step", -1.0),
+    "frame_accuracy_percent": ("frame_accuracy", 0.01),
+}
+
+
+def published_csv() -> Path:
+    """The published-figures CSV: next to ``$MUSEBENCH_DATA`` if there, else the copy."""
+    data = os.environ.get("MUSEBENCH_DATA")
+    if data and (Path(data).parent / "reference-results.csv").is_file():
+        return Path(data).parent / "reference-results.csv"
+    return RESULTS_DIR / "reference-results.csv"
+
+
+def published_rows(path: Path | None = None) -> list[dict[str, Any]]:
+    """The papers' figures as leaderboard rows (``kind = "published"``, with ``source``).
+
+    Raises:
+        ValueError: a row lacks a column or has a non-numeric figure (file and line named).
+    """
+    path = path or published_csv()
+    rows = []
+    with open(path, newline="") as handle:
+        for line, record in enumerate(csv.DictReader(handle), start=2):
+            try:
+                metrics = {name: float(record[column]) * factor
+                           for column, (name, factor) in PUBLISHED_COLUMNS.items()}
+                rows.append({"kind": "published", "model": record["model"],
+                             "dataset": record["dataset"], "preset": "paper",
+                             "source": record["source"], "metrics": metrics})
+            except (KeyError, TypeError, ValueError) as error:
+                raise ValueError(f"{path}:{line}: bad published row ({error})") from None
+    return rows
+
+
+def _data_key(train: list, test: list) -> str:
+    ids = "\n".join(p.id for p in train) + "\n--\n" + "\n".join(p.id for p in test)
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def real_data_row(dataset: str, cache: Path, data_root: Path | None = None,
+                  refresh: bool = False) -> dict[str, Any]:
+    """The real test split scored against the training split, cached per dataset.
+
+    Args:
+        dataset: a data source name.
+        cache: folder of the cached reference rows.
+        data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
+        refresh: recompute even if cached.
+    """
+    from musebench.datasets import load
+    from musebench.metrics import score
+
+    data = load(dataset, data_root)
+    key = _data_key(data.train, data.test)
+    path = Path(cache) / f"reference-{dataset.replace(':', '_').replace('/', '_')}.json"
+    if path.exists() and not refresh:
+        cached = json.loads(path.read_text())
+        if cached.get("data_key") == key:
+            return cached["row"]
+    metrics = {k: float(v) for k, v in score(data.test, reference=data.train,
+                                             train=data.train).items()}
+    row = {"kind": "reference", "model": REAL_DATA, "dataset": dataset, "preset": "-",
+           "metrics": metrics}
+    atomic_write_text(path, json.dumps({"data_key": key, "row": row}, allow_nan=True))
+    return row

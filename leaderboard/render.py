@@ -1,0 +1,230 @@
+"""Render results as a leaderboard: Markdown, CSV, or a self-contained HTML report.
+
+Runs are grouped by (model, dataset, preset); each metric is shown as the mean over seeds
+with a 95% percentile-bootstrap confidence interval of that mean (Efron & Tibshirani
+1993, ch. 13): resample the seeds' values with replacement ``B`` times and take the 2.5th
+and 97.5th percentiles of the resampled means. With one seed the interval is that value.
+Reference rows (real data, published figures) are shown beside the runs.
+
+The HTML report embeds everything (tables, a bar chart per metric with CI whiskers, the
+latest run's piano-roll grid and audio of each group) as base64, so it opens anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+N_BOOTSTRAP = 1000
+
+
+@dataclass
+class Entry:
+    """One leaderboard line: a group of runs (or one reference row) and its statistics."""
+
+    model: str
+    dataset: str
+    preset: str
+    kind: str
+    seeds: int
+    stats: dict[str, tuple[float, float, float]]  # metric -> (mean, ci low, ci high)
+    source: str = ""
+    folders: list[str] = field(default_factory=list)
+
+
+def bootstrap_ci(values: np.ndarray, n: int = N_BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
+    """95% percentile-bootstrap interval of the mean of ``values`` (NaNs dropped)."""
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return math.nan, math.nan
+    if len(values) == 1:
+        return float(values[0]), float(values[0])
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (n, len(values)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _stats(metric_rows: list[dict[str, Any]]) -> dict[str, tuple[float, float, float]]:
+    names = sorted({k for m in metric_rows for k in m})
+    stats = {}
+    for name in names:
+        values = np.array([np.nan if m.get(name) is None else float(m[name])
+                           for m in metric_rows])
+        finite = values[np.isfinite(values)]
+        mean = float(finite.mean()) if len(finite) else math.nan
+        stats[name] = (mean, *bootstrap_ci(values))
+    return stats
+
+
+def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[Entry]:
+    """Group run rows by (model, dataset, preset); reference rows stay one entry each.
+
+    Args:
+        rows: store rows and reference rows (``kind`` ``reference``/``published``).
+        dataset: keep only this dataset.
+    """
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    entries = []
+    for row in rows:
+        if dataset and row["dataset"] != dataset:
+            continue
+        kind = row.get("kind", "run")
+        if kind != "run":
+            entries.append(Entry(row["model"], row["dataset"], str(row["preset"]), kind, 0,
+                                 _stats([row["metrics"]]), row.get("source", "")))
+            continue
+        groups[(row["model"], row["dataset"], str(row["preset"]))].append(row)
+    for (model, data, preset), runs in sorted(groups.items()):
+        entries.append(Entry(model, data, preset, "run", len({r["seed"] for r in runs}),
+                             _stats([r["metrics"] for r in runs]),
+                             folders=[r["folder"] for r in runs if r.get("folder")]))
+    order = {"reference": 0, "run": 1, "published": 2}
+    return sorted(entries, key=lambda e: (e.dataset, order.get(e.kind, 3)))
+
+
+def metric_names(entries: list[Entry]) -> list[str]:
+    """Every metric shown by any run entry (reference-only metrics follow)."""
+    runs = sorted({k for e in entries if e.kind == "run" for k in e.stats})
+    rest = sorted({k for e in entries for k in e.stats} - set(runs))
+    return runs + rest
+
+
+def cell(stat: tuple[float, float, float] | None) -> str:
+    """``mean ± half-width`` (just the mean when the interval is a point; '–' if absent)."""
+    if stat is None or not math.isfinite(stat[0]):
+        return "–"
+    mean, low, high = stat
+    half = (high - low) / 2
+    return f"{mean:.4g}" if not half > 0 else f"{mean:.4g} ± {half:.2g}"
+
+
+def _label(entry: Entry) -> str:
+    if entry.kind == "run":
+        return f"{entry.model} ({entry.preset}, {entry.seeds} seed{'s' * (entry.seeds != 1)})"
+    return entry.model if entry.kind == "reference" else f"{entry.model} [published]"
+
+
+def to_markdown(entries: list[Entry]) -> str:
+    """One Markdown table per dataset (metrics as columns)."""
+    out = []
+    for data in sorted({e.dataset for e in entries}):
+        group = [e for e in entries if e.dataset == data]
+        names = metric_names(group)
+        out.append(f"### {data}\n")
+        out.append("| model | " + " | ".join(names) + " |")
+        out.append("|---|" + "---|" * len(names))
+        for entry in group:
+            out.append(f"| {_label(entry)} | "
+                       + " | ".join(cell(entry.stats.get(n)) for n in names) + " |")
+        out.append("")
+    sources = sorted({e.source for e in entries if e.source})
+    if sources:
+        out.append("Published figures: " + "; ".join(sources) + ".")
+    return "\n".join(out) + "\n"
+
+
+def to_csv(entries: list[Entry]) -> str:
+    """Long CSV: one line per (entry, metric) with mean and CI bounds."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["model", "dataset", "preset", "kind", "seeds", "metric", "mean",
+                     "ci_low", "ci_high", "source"])
+    for e in entries:
+        for name, (mean, low, high) in sorted(e.stats.items()):
+            writer.writerow([e.model, e.dataset, e.preset, e.kind, e.seeds, name, mean, low,
+                             high, e.source])
+    return buffer.getvalue()
+
+
+def _png_base64(fig: Any) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def bar_chart(entries: list[Entry], metric: str) -> str | None:
+    """A base64 PNG bar chart of ``metric`` over ``entries`` with CI whiskers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [e for e in entries if metric in e.stats and math.isfinite(e.stats[metric][0])]
+    if not shown:
+        return None
+    means = np.array([e.stats[metric][0] for e in shown])
+    lows = np.array([e.stats[metric][1] for e in shown])
+    highs = np.array([e.stats[metric][2] for e in shown])
+    errors = np.nan_to_num(np.stack([means - lows, highs - means]).clip(min=0))
+    colours = ["tab:gray" if e.kind != "run" else "tab:blue" for e in shown]
+    fig, ax = plt.subplots(figsize=(5, 0.4 * len(shown) + 1), dpi=80)
+    ax.barh(range(len(shown)), means, xerr=errors, color=colours, capsize=3)
+    ax.set_yticks(range(len(shown)), [_label(e) for e in shown], fontsize=7)
+    ax.set_title(metric, fontsize=9)
+    ax.invert_yaxis()
+    fig.tight_layout()
+    encoded = _png_base64(fig)
+    plt.close(fig)
+    return encoded
+
+
+def _embed_file(path: Path, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _samples_html(entry: Entry) -> str:
+    """The latest run's grid image and up to four audio players of ``entry``."""
+    for folder in reversed(entry.folders):
+        samples = Path(folder) / "samples"
+        if (samples / "grid.png").is_file():
+            parts = [f'<img class="roll" alt="samples of {html.escape(entry.model)}" '
+                     f'src="{_embed_file(samples / "grid.png", "image/png")}">']
+            parts += [f'<audio controls src="{_embed_file(wav, "audio/wav")}"></audio>'
+                      for wav in sorted(samples.glob("*.wav"))[:4]]
+            return "\n".join(parts)
+    return "<p>(no samples on this machine)</p>"
+
+
+def to_html(entries: list[Entry], title: str = "musebench leaderboard") -> str:
+    """A self-contained HTML report: per dataset, the table, bar charts and samples."""
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    for data in sorted({e.dataset for e in entries}):
+        group = [e for e in entries if e.dataset == data]
+        names = metric_names(group)
+        body.append(f"<h2>{html.escape(data)}</h2><table><thead><tr><th>model</th>"
+                    + "".join(f"<th>{html.escape(n)}</th>" for n in names) + "</tr></thead><tbody>")
+        for e in group:
+            body.append(f'<tr class="{e.kind}"><td>{html.escape(_label(e))}</td>'
+                        + "".join(f"<td>{html.escape(cell(e.stats.get(n)))}</td>" for n in names)
+                        + "</tr>")
+        body.append("</tbody></table><div class=charts>")
+        for name in names:
+            chart = bar_chart(group, name)
+            if chart:
+                body.append(f'<img class="chart" alt="{html.escape(name)}" '
+                            f'src="data:image/png;base64,{chart}">')
+        body.append("</div>")
+        for e in (e for e in group if e.kind == "run"):
+            body.append(f"<h3>Samples: {html.escape(_label(e))}</h3>{_samples_html(e)}")
+    sources = sorted({e.source for e in entries if e.source})
+    if sources:
+        body.append("<p>Published figures: " + html.escape("; ".join(sources)) + ".</p>")
+    style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
+             "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px}"
+             "tr.reference,tr.published{background:#f3f3f3}img.roll{max-width:100%}"
+             ".charts img{margin:4px}")
+    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+            f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+
+
+RENDERERS = {"md": to_markdown, "csv": to_csv, "html": to_html}
