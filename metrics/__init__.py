@@ -1,1 +1,188 @@
-"""musebench.metrics."""
+"""musebench.metrics: the common scorer.
+
+:data:`METRICS` names every per-piece metric once, with the input it reads; :func:`score`
+turns a set of generated Pieces into one flat dict:
+
+    - ``<metric>``, ``<metric>_ci_low``, ``<metric>_ci_high`` (95 % bootstrap interval of
+      the mean) and ``<metric>_undefined`` (pieces for which the metric is undefined,
+      e.g. an entropy of an empty piece, left out of the mean) for every per-piece metric;
+      chord metrics only when the samples carry chords, ``in_scale_rate`` only when they
+      carry keys;
+    - ``diversity_pairwise_ratio``, ``unique_share``, ``ndb``, ``ndb_ratio`` for sets;
+    - ``oa_<feature>`` / ``kl_<feature>`` (Yang & Lerch) against the reference set;
+    - ``copy_rate_bars`` and ``nn_distance_train`` (memorisation) when ``train`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+import numpy as np
+
+from musebench.datasets.piece import Piece
+from musebench.metrics import diversity, harmony, pitch, rhythm
+from musebench.metrics.batch import NoteBatch
+from musebench.metrics.distribution import bootstrap_means, compare_features
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A per-piece metric and the input it reads.
+
+    ``reads``: ``notes`` (all notes), ``melody`` (each piece's melody line), ``chords``
+    (melody notes and the piece's chords), ``keys`` (all notes and the piece's key).
+    """
+
+    function: Callable[..., np.ndarray]
+    reads: Literal["notes", "melody", "chords", "keys"] = "notes"
+
+
+METRICS: dict[str, Metric] = {
+    "pitch_entropy": Metric(pitch.pitch_entropy),
+    "pitch_class_entropy": Metric(pitch.pitch_class_entropy),
+    "pitch_entropy_weighted": Metric(pitch.pitch_entropy_weighted),
+    "pitch_class_entropy_weighted": Metric(pitch.pitch_class_entropy_weighted),
+    "pitch_range": Metric(pitch.pitch_range),
+    "pitches_used": Metric(pitch.pitches_used),
+    "pitch_classes_used": Metric(pitch.pitch_classes_used),
+    "pitch_classes_used_per_bar": Metric(pitch.pitch_classes_used_per_bar),
+    "average_pitch_interval": Metric(pitch.average_pitch_interval, "melody"),
+    "scale_consistency": Metric(harmony.scale_consistency),
+    "scale_consistency_36": Metric(harmony.scale_consistency_36),
+    "in_scale_rate": Metric(harmony.in_scale_rate, "keys"),
+    "tonal_distance": Metric(harmony.tonal_distance),
+    "chord_conformance_notes": Metric(harmony.chord_conformance_notes, "chords"),
+    "chord_conformance_duration": Metric(harmony.chord_conformance_duration, "chords"),
+    "chord_tone_ratio": Metric(harmony.chord_tone_ratio, "chords"),
+    "empty_bar_rate": Metric(rhythm.empty_bar_rate),
+    "empty_beat_rate": Metric(rhythm.empty_beat_rate),
+    "groove_consistency": Metric(rhythm.groove_consistency),
+    "qualified_note_rate": Metric(rhythm.qualified_note_rate),
+    "note_density": Metric(rhythm.note_density),
+    "ioi_mean": Metric(rhythm.ioi_mean),
+    "ioi_std": Metric(rhythm.ioi_std),
+    "polyphony": Metric(rhythm.polyphony),
+    "polyphony_rate": Metric(rhythm.polyphony_rate),
+    **{f"repetitions_{n}": Metric(partial(rhythm.repetitions, n=n), "melody")
+       for n in range(2, 10)},
+}
+
+#: Yang & Lerch features compared by intra/inter-set distance distributions.
+FEATURES: dict[str, Callable[[NoteBatch], np.ndarray]] = {
+    "pitches_used": pitch.pitches_used,
+    "pitch_range": pitch.pitch_range,
+    "pitch_class_histogram": pitch.pitch_class_histogram,
+    "pitch_class_transition_matrix": pitch.pitch_class_transition_matrix,
+    "average_pitch_interval": pitch.average_pitch_interval,
+    "note_count": lambda batch: batch.note_counts.astype(float),
+    "ioi_mean": rhythm.ioi_mean,
+    "note_length_histogram": rhythm.note_length_histogram,
+}
+
+
+@dataclass(eq=False)
+class ScoredSet:
+    """The batched views of one set of Pieces, built once and shared by every metric."""
+
+    pieces: list[Piece]
+
+    def __post_init__(self) -> None:
+        self.notes = NoteBatch.from_pieces(self.pieces)
+        self.melody = NoteBatch.from_pieces(self.pieces, melody=True)
+        self.chords = harmony.ChordBatch.from_pieces(self.pieces)
+        self.keys = [p.key for p in self.pieces]
+
+    def applies(self, metric: Metric) -> bool:
+        if metric.reads == "chords":
+            return self.chords.has_chords()
+        if metric.reads == "keys":
+            return any(k is not None for k in self.keys)
+        return True
+
+    def compute(self, metric: Metric) -> np.ndarray:
+        if metric.reads == "notes":
+            return metric.function(self.notes)
+        if metric.reads == "melody":
+            return metric.function(self.melody)
+        if metric.reads == "chords":
+            return metric.function(self.melody, self.chords)
+        return metric.function(self.notes, self.keys)
+
+    def descriptors(self) -> np.ndarray:
+        return diversity.descriptors(self.notes)
+
+    def features(self) -> dict[str, np.ndarray]:
+        return {name: feature(self.notes) for name, feature in FEATURES.items()}
+
+
+def per_piece(pieces: list[Piece]) -> dict[str, np.ndarray]:
+    """Every applicable per-piece metric of ``pieces`` (NaN where undefined)."""
+    scored = ScoredSet(pieces)
+    return {name: scored.compute(m) for name, m in METRICS.items() if scored.applies(m)}
+
+
+def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | None = None,
+          *, n_boot: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Score ``samples`` against ``reference`` (the test split) and ``train``.
+
+    Args:
+        samples: generated (or real, for the reference row) Pieces.
+        reference: the test split; distribution and NDB are measured against it.
+        train: the training split, for memorisation (copy rate, nearest neighbour).
+        n_boot: bootstrap resamples for the confidence intervals.
+        seed: seeds the bootstrap and the NDB k-means.
+
+    Returns:
+        One flat dict ``name -> float`` (see the module docstring).
+
+    Raises:
+        ValueError: if ``samples`` is empty.
+    """
+    if not samples:
+        raise ValueError("score: no samples to score")
+    scored, ref = ScoredSet(samples), ScoredSet(reference)
+    out: dict[str, float] = {"n_samples": float(len(samples)),
+                             "n_reference": float(len(reference))}
+    names = [name for name, m in METRICS.items() if scored.applies(m)]
+    values = np.column_stack([scored.compute(METRICS[name]) for name in names])
+    mean, low, high, undefined = bootstrap_means(values, n_boot=n_boot, seed=seed)
+    for i, name in enumerate(names):
+        out[name], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = mean[i], low[i], high[i]
+        out[f"{name}_undefined"] = float(undefined[i])
+    sample_points = scored.descriptors()
+    if len(samples) >= 2:
+        out.update(_diversity(scored, sample_points, ref, seed))
+    if reference:
+        out.update(compare_features(scored.features(), ref.features()))
+    if train:
+        train_set = ScoredSet(train)
+        out["copy_rate_bars"] = diversity.copy_rate_bars(scored.notes, train_set.notes)
+        nearest = diversity.nearest_neighbour_distance(sample_points, train_set.descriptors())
+        out["nn_distance_train"] = float(nearest.mean())
+    return {k: float(v) for k, v in out.items()}
+
+
+def _diversity(scored: ScoredSet, points: np.ndarray, ref: ScoredSet,
+               seed: int) -> dict[str, float]:
+    """Set-level diversity of the samples, relative to the reference where it can be."""
+    out = {"unique_share": diversity.unique_share(scored.notes),
+           "diversity_pairwise": diversity.mean_pairwise_distance(points)}
+    if len(ref.pieces) >= 2:
+        ref_points = ref.descriptors()
+        ref_spread = diversity.mean_pairwise_distance(ref_points)
+        out["diversity_pairwise_reference"] = ref_spread
+        out["diversity_pairwise_ratio"] = (out["diversity_pairwise"] / ref_spread
+                                           if ref_spread > 0 else float("nan"))
+        bins = ndb_bins(len(ref.pieces))
+        if bins >= 2:
+            out["ndb"] = float(diversity.ndb(points, ref_points, bins, seed=seed))
+            out["ndb_ratio"] = out["ndb"] / bins
+    return out
+
+
+def ndb_bins(n_reference: int) -> int:
+    """NDB bin count: one bin per 20 reference pieces, at most 50 (NDB skipped below 2)."""
+    return min(50, n_reference // 20)
