@@ -118,12 +118,16 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
 
 def likelihood_metrics(model: MusicGenerator, loader: Any) -> dict[str, float]:
     """Test NLL per step and expected frame accuracy over ``loader`` (likelihood models)."""
-    from musebench.metrics.likelihood import likelihood_scores
+    from musebench.metrics.likelihood import LikelihoodTotals
 
     model.eval()
+    totals = LikelihoodTotals()
     with torch.no_grad():
-        steps = [model.log_likelihood(batch) for batch in loader]
-    return likelihood_scores(steps)
+        for batch in loader:
+            batch = {k: v.to(model.device) for k, v in batch.items()}
+            step = model.log_likelihood(batch)
+            totals.add(step.log_prob, step.mask, step.note_probs, step.note_targets)
+    return totals.result()
 
 
 def bench(

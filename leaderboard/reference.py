@@ -23,11 +23,12 @@ from musebench.leaderboard.store import atomic_write_text
 
 RESULTS_DIR = Path(__file__).parent / "results"
 REAL_DATA = "real data (test vs train)"
-#: Published column -> (our metric name, conversion). NLL = -log-likelihood; accuracy in [0, 1].
-PUBLISHED_COLUMNS: dict[str, tuple[str, float]] = {
-    "log_likelihood_per_step": ("nll_per_step", -1.0),
-    "frame_accuracy_percent": ("frame_accuracy", 0.01),
-}
+#: (published column, our metric name, factor): metrics.likelihood's names and units.
+PUBLISHED_COLUMNS: tuple[tuple[str, str, float], ...] = (
+    ("log_likelihood_per_step", "log_likelihood_per_step", 1.0),
+    ("log_likelihood_per_step", "nll_per_step", -1.0),
+    ("frame_accuracy_percent", "frame_accuracy", 0.01),
+)
 
 
 def published_csv() -> Path:
@@ -50,7 +51,7 @@ def published_rows(path: Path | None = None) -> list[dict[str, Any]]:
         for line, record in enumerate(csv.DictReader(handle), start=2):
             try:
                 metrics = {name: float(record[column]) * factor
-                           for column, (name, factor) in PUBLISHED_COLUMNS.items()}
+                           for column, name, factor in PUBLISHED_COLUMNS}
                 rows.append({"kind": "published", "model": record["model"],
                              "dataset": record["dataset"], "preset": "paper",
                              "source": record["source"], "metrics": metrics})

@@ -6,10 +6,10 @@ tokens, padded with a start symbol) is smoothed recursively towards the shorter 
 
 .. math::
 
-    P_0(x) = \\frac{c(x) + 1}{N + V}, \\qquad
+    P_0(x) = \\frac{c(x) + p}{N + pV}, \\qquad
     P_k(x \\mid h_k) = \\frac{c(h_k, x) + \\beta\\, P_{k-1}(x \\mid h_{k-1})}{c(h_k) + \\beta}
 
-Counts are taken on the training split; the order :math:`k \\le` ``max_order`` with the
+(:math:`P_0` is the add-:math:`p` unigram.) Counts are taken on the training split; the order :math:`k \\le` ``max_order`` with the
 lowest validation negative log-likelihood per token is kept (Pachet's Continuator and
 Conklin & Witten 1995 use variable-order models as the classic symbolic-music baseline).
 All lookups are vectorised: each (context, token) pair is one int64 key found with
@@ -30,16 +30,17 @@ class MarkovGenerator(CountBaseline):
     Args (hyper-parameters):
         max_order: longest context tried (in tokens); order chosen on the validation split.
         smoothing: the Dirichlet weight :math:`\\beta` of the shorter context.
+        prior: the add-:math:`p` pseudo-count of every token in the unigram.
         max_duration: longest event in steps (the codec's clip).
         sample_steps: length of a generated melody in steps.
     """
 
-    def __init__(self, max_order: int = 4, smoothing: float = 1.0, max_duration: int = 16,
-                 sample_steps: int = 128) -> None:
+    def __init__(self, max_order: int = 4, smoothing: float = 1.0, prior: float = 0.01,
+                 max_duration: int = 16, sample_steps: int = 128) -> None:
         if not 0 <= max_order <= 4:
             raise ValueError(f"max_order must be in 0..4 (int64 context keys), got {max_order}")
-        super().__init__(max_order=max_order, smoothing=smoothing, max_duration=max_duration,
-                         sample_steps=sample_steps)
+        super().__init__(max_order=max_order, smoothing=smoothing, prior=prior,
+                         max_duration=max_duration, sample_steps=sample_steps)
         self.order = max_order
 
     # ------------------------------------------------------------------ tables
@@ -103,7 +104,8 @@ class MarkovGenerator(CountBaseline):
         """:math:`P_{order}(x \\mid h)` for ``tokens`` (any shape) after ``contexts``
         (broadcastable ids per order)."""
         vocab, beta = self.codec.vocab_size, self.hparams.smoothing
-        prob = (self.unigram[tokens] + 1.0) / (self.unigram.sum() + vocab)
+        prior = self.hparams.prior
+        prob = (self.unigram[tokens] + prior) / (self.unigram.sum() + prior * vocab)
         for k in range(order):
             pair_keys, pair_counts, ctx_keys, ctx_counts = self.tables[k]
             pair = self._lookup(pair_keys, pair_counts, contexts[k] * vocab + tokens)

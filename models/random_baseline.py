@@ -1,11 +1,12 @@
 """Random baseline: melody events drawn independently from the training distributions.
 
 Each event's symbol (a pitch or a rest) and its duration are drawn independently from
-their add-one smoothed marginal frequencies in the training melodies:
+their add-:math:`p` smoothed marginal frequencies in the training melodies (``S`` = 129
+symbols, ``D`` = ``max_duration`` durations):
 
 .. math::
 
-    P(s, d) = \\frac{c(s) + 1}{N + S} \\cdot \\frac{c(d) + 1}{N + D}
+    P(s, d) = \\frac{c(s) + p}{N + pS} \\cdot \\frac{c(d) + p}{N + pD}
 
 It keeps the training split's pitch and rhythm vocabulary but no sequential structure,
 so every metric that rewards structure should rank a trained model above it — the
@@ -24,12 +25,14 @@ class RandomGenerator(CountBaseline):
     """Independent draws of pitch/rest and duration from the training marginals.
 
     Args (hyper-parameters):
+        prior: the add-:math:`p` pseudo-count of every symbol and duration.
         max_duration: longest event in steps (the codec's clip).
         sample_steps: length of a generated melody in steps.
     """
 
-    def __init__(self, max_duration: int = 16, sample_steps: int = 128) -> None:
-        super().__init__(max_duration=max_duration, sample_steps=sample_steps)
+    def __init__(self, prior: float = 0.01, max_duration: int = 16,
+                 sample_steps: int = 128) -> None:
+        super().__init__(prior=prior, max_duration=max_duration, sample_steps=sample_steps)
 
     def fit_statistics(self, train: list[Piece], valid: list[Piece] | None = None) -> None:
         """Count symbols and durations of the training melodies (``valid`` is not needed)."""
@@ -37,8 +40,9 @@ class RandomGenerator(CountBaseline):
         if not sequences:
             raise ValueError("random baseline: no melody notes in the training pieces")
         symbol, duration = self.codec.split_tokens(np.concatenate(sequences))
-        symbol_counts = np.bincount(symbol, minlength=N_SYMBOLS) + 1.0
-        duration_counts = np.bincount(duration - 1, minlength=self.codec.max_duration) + 1.0
+        prior = self.hparams.prior
+        symbol_counts = np.bincount(symbol, minlength=N_SYMBOLS) + prior
+        duration_counts = np.bincount(duration - 1, minlength=self.codec.max_duration) + prior
         self.symbol_probs = symbol_counts / symbol_counts.sum()
         self.duration_probs = duration_counts / duration_counts.sum()
         # token = symbol * max_duration + duration - 1, so the joint is an outer product
