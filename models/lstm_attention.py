@@ -93,13 +93,13 @@ class LSTMAttention(MusicGenerator):
         self.pitch_head = nn.Linear(h.hidden, n_pitch)
         self.duration_head = nn.Linear(h.hidden, n_duration)
 
-    def fit_statistics(self, pieces: list[Piece]) -> None:
-        """Learn the token vocabularies from the training pieces and size the network.
+    def fit_statistics(self, train: list[Piece], valid: list[Piece] | None = None) -> None:
+        """Learn the token vocabularies from the training pieces (only) and size the network.
 
         The vocabularies go into ``hparams`` so a checkpoint reloads with the same
         network; the layers are rebuilt (untrained) to the vocabulary sizes.
         """
-        self.codec.fit(pieces)
+        self.codec.fit(train)
         self.hparams.pitch_vocab = self.codec.pitch_vocab
         self.hparams.duration_vocab = self.codec.duration_vocab
         self.configure_models()
