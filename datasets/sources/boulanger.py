@@ -177,13 +177,16 @@ class RestrictedUnpickler(pickle.Unpickler):
 
     Plain ``pickle.load`` runs whatever callable a file names; this one allows only the
     two globals NumPy needs to rebuild a scalar (``numpy.core.multiarray.scalar`` and
-    ``numpy.dtype``) and raises :class:`pickle.UnpicklingError` for anything else.
+    ``numpy.dtype``), and ``_codecs.encode`` restricted to latin-1 (how protocol-2
+    pickles carry bytes), each replaced by a checked stand-in; anything else raises
+    :class:`pickle.UnpicklingError`.
     """
 
     ALLOWED: ClassVar[frozenset[tuple[str, str]]] = frozenset({
         ("numpy.core.multiarray", "scalar"),
         ("numpy._core.multiarray", "scalar"),
         ("numpy", "dtype"),
+        ("_codecs", "encode"),
     })
 
     def find_class(self, module: str, name: str) -> Any:
@@ -192,10 +195,19 @@ class RestrictedUnpickler(pickle.Unpickler):
                                          "numbers and NumPy scalars may be unpickled")
         if name == "dtype":
             return np.dtype
+        if name == "encode":
+            return _latin1_bytes
         return _numpy_scalar
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("refused persistent id: not plain data")
+
+
+def _latin1_bytes(text: str, encoding: str = "utf-8") -> bytes:
+    """``_codecs.encode`` as protocol-2 pickles use it to carry bytes, latin-1 only."""
+    if not isinstance(text, str) or encoding != "latin1":
+        raise pickle.UnpicklingError("refused _codecs.encode: only latin-1 bytes are plain data")
+    return text.encode("latin1")
 
 
 def _numpy_scalar(dtype: np.dtype, data: bytes | str | None = None) -> Any:
