@@ -1,0 +1,80 @@
+"""Leaderboard rendering: bootstrap CIs over seeds, reference rows beside runs, and a
+self-contained HTML report."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from musebench.datasets.piece import Piece, make_notes
+from musebench.experiments.samples import write_samples
+from musebench.leaderboard.reference import published_rows
+from musebench.leaderboard.render import aggregate, bootstrap_ci, cell, to_csv, to_html, to_markdown
+
+
+def run_row(model: str, seed: int, value: float, folder: str = "") -> dict:
+    return {"kind": "run", "run_id": f"{model}-{seed}", "model": model, "dataset": "fixture",
+            "preset": "smoke", "seed": seed, "metrics": {"pitch_entropy": value},
+            "folder": folder}
+
+
+REFERENCE = {"kind": "reference", "model": "real data (test vs train)", "dataset": "fixture",
+             "preset": "-", "metrics": {"pitch_entropy": 3.0}}
+
+
+def test_bootstrap_ci_brackets_the_mean_and_is_a_point_for_one_value():
+    values = np.array([1.0, 2.0, 3.0, 4.0])
+    low, high = bootstrap_ci(values)
+    assert low < values.mean() < high
+    assert 1.0 <= low and high <= 4.0
+    assert bootstrap_ci(np.array([2.5])) == (2.5, 2.5)
+    assert all(np.isnan(bootstrap_ci(np.array([np.nan]))))
+
+
+def test_runs_are_grouped_over_seeds_and_reference_comes_first():
+    rows = [run_row("markov", s, v) for s, v in enumerate([2.0, 2.2, 2.4])]
+    entries = aggregate(rows + [run_row("random", 0, 4.0), REFERENCE])
+    assert [e.model for e in entries] == ["real data (test vs train)", "markov", "random"]
+    markov = entries[1]
+    assert markov.seeds == 3
+    assert markov.stats["pitch_entropy"][0] == pytest.approx(2.2)
+    assert "±" in cell(markov.stats["pitch_entropy"]) and "±" not in cell(entries[2].stats[
+        "pitch_entropy"])
+
+
+def test_dataset_filter_keeps_only_that_dataset():
+    other = dict(run_row("markov", 0, 1.0), dataset="bach")
+    entries = aggregate([run_row("markov", 0, 1.0), other], dataset="bach")
+    assert [e.dataset for e in entries] == ["bach"]
+
+
+def test_markdown_and_csv_show_runs_beside_the_reference():
+    entries = aggregate([run_row("markov", 0, 2.0), run_row("random", 0, 4.0), REFERENCE])
+    text = to_markdown(entries)
+    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    assert lines[0] == "| model | pitch_entropy |"
+    assert [line.split(" | ")[0] for line in lines[1:]] == [
+        "| real data (test vs train)", "| markov (smoke, 1 seed)", "| random (smoke, 1 seed)"]
+    assert "markov,fixture,smoke,run,1,pitch_entropy,2.0" in to_csv(entries)
+
+
+def test_published_rows_carry_their_citation():
+    rows = published_rows()
+    jsb = [r for r in rows if r["dataset"] == "jsb" and r["model"] == "RNN-NADE"]
+    assert jsb and "Boulanger-Lewandowski" in jsb[0]["source"]
+    assert jsb[0]["metrics"]["nll_per_step"] == pytest.approx(-jsb[0]["metrics"][
+        "log_likelihood_per_step"])
+    assert 0 < jsb[0]["metrics"]["frame_accuracy"] < 1
+
+
+def test_html_report_embeds_tables_charts_and_sample_rolls(tmp_path):
+    piece = Piece(make_notes(np.arange(8) * 2, 2, 60 + np.arange(8)), meta={"id": "s"})
+    write_samples([piece, piece], tmp_path / "samples", audio=False)
+    page = to_html(aggregate([run_row("markov", 0, 2.0, str(tmp_path)), REFERENCE]))
+    assert page.count("<table>") == 1 and "real data (test vs train)" in page
+    images = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert len(images) == 2  # the pitch_entropy chart and the sample grid
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert "http" not in page  # self-contained
