@@ -13,7 +13,9 @@ from musebench.models.base import MusicGenerator, StepLikelihood
 
 MODELS: dict[str, str] = {
     "biaxial": "musebench.models.biaxial:BiaxialLSTM",
+    "lstm_attention": "musebench.models.lstm_attention:LSTMAttention",
     "markov": "musebench.models.markov:MarkovGenerator",
+    "pianoroll_lstm": "musebench.models.pianoroll_lstm:PianoRollLSTM",
     "random": "musebench.models.random_baseline:RandomGenerator",
 }
 
