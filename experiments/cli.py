@@ -15,6 +15,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.experiments.data_command",
     "musebench.experiments.bench_command",
     "musebench.experiments.leaderboard_command",
+    "musebench.experiments.score_command",
 )
 
 
