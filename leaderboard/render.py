@@ -4,7 +4,8 @@ Runs are grouped by (model, dataset, preset); each metric is shown as the mean o
 with a 95% percentile-bootstrap confidence interval of that mean (Efron & Tibshirani
 1993, ch. 13): resample the seeds' values with replacement ``B`` times and take the 2.5th
 and 97.5th percentiles of the resampled means. With one seed the interval is that value.
-Reference rows (real data, published figures) are shown beside the runs.
+Tables have one row per metric and one column per model, the real-data reference column
+first; the papers' published figures follow in a table of their own, with citations.
 
 The HTML report embeds everything (tables, a bar chart per metric with CI whiskers, the
 latest run's piano-roll grid and audio of each group) as base64, so it opens anywhere.
@@ -55,7 +56,7 @@ def bootstrap_ci(values: np.ndarray, n: int = N_BOOTSTRAP, seed: int = 0) -> tup
 
 
 def _stats(metric_rows: list[dict[str, Any]]) -> dict[str, tuple[float, float, float]]:
-    names = sorted({k for m in metric_rows for k in m})
+    names = list(dict.fromkeys(k for m in metric_rows for k in m))
     stats = {}
     for name in names:
         values = np.array([np.nan if m.get(name) is None else float(m[name])
@@ -92,11 +93,15 @@ def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[En
     return sorted(entries, key=lambda e: (e.dataset, order.get(e.kind, 3)))
 
 
+#: Suffixes of the scorer's per-run companions of a metric, not shown as metrics of their own.
+AUXILIARY = ("_ci_low", "_ci_high", "_undefined")
+
+
 def metric_names(entries: list[Entry]) -> list[str]:
-    """Every metric shown by any run entry (reference-only metrics follow)."""
-    runs = sorted({k for e in entries if e.kind == "run" for k in e.stats})
-    rest = sorted({k for e in entries for k in e.stats} - set(runs))
-    return runs + rest
+    """Every metric of the entries in first-seen order (the scorer's order), companions
+    (``_ci_low`` …) left out."""
+    seen = dict.fromkeys(k for e in entries for k in e.stats if not k.endswith(AUXILIARY))
+    return list(seen)
 
 
 def cell(stat: tuple[float, float, float] | None) -> str:
@@ -114,22 +119,35 @@ def _label(entry: Entry) -> str:
     return entry.model if entry.kind == "reference" else f"{entry.model} [published]"
 
 
+def _published_lines(entries: list[Entry]) -> list[tuple[str, list[str]]]:
+    """(label, cells) of the published entries, one line each, their own metrics only."""
+    names = metric_names(entries)
+    return [(e.model, [cell(e.stats.get(n)) for n in names] + [e.source]) for e in entries]
+
+
 def to_markdown(entries: list[Entry]) -> str:
-    """One Markdown table per dataset (metrics as columns)."""
+    """Per dataset: a table with one row per metric and one column per model (reference
+    first), then the published figures for that dataset with their citations."""
     out = []
     for data in sorted({e.dataset for e in entries}):
-        group = [e for e in entries if e.dataset == data]
-        names = metric_names(group)
+        shown = [e for e in entries if e.dataset == data and e.kind != "published"]
+        published = [e for e in entries if e.dataset == data and e.kind == "published"]
         out.append(f"### {data}\n")
-        out.append("| model | " + " | ".join(names) + " |")
-        out.append("|---|" + "---|" * len(names))
-        for entry in group:
-            out.append(f"| {_label(entry)} | "
-                       + " | ".join(cell(entry.stats.get(n)) for n in names) + " |")
-        out.append("")
-    sources = sorted({e.source for e in entries if e.source})
-    if sources:
-        out.append("Published figures: " + "; ".join(sources) + ".")
+        if shown:
+            out.append("| metric | " + " | ".join(_label(e) for e in shown) + " |")
+            out.append("|---|" + "---|" * len(shown))
+            for name in metric_names(shown):
+                out.append(f"| {name} | " + " | ".join(cell(e.stats.get(name)) for e in shown)
+                           + " |")
+            out.append("")
+        if published:
+            names = metric_names(published)
+            out.append("Published figures:\n")
+            out.append("| model | " + " | ".join(names) + " | source |")
+            out.append("|---|" + "---|" * (len(names) + 1))
+            out += [f"| {label} | " + " | ".join(cells) + " |"
+                    for label, cells in _published_lines(published)]
+            out.append("")
     return "\n".join(out) + "\n"
 
 
@@ -195,33 +213,43 @@ def _samples_html(entry: Entry) -> str:
     return "<p>(no samples on this machine)</p>"
 
 
+def _html_table(header: list[str], rows: list[list[str]], classes: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(f'<tr class="{c}">' + "".join(f"<td>{html.escape(v)}</td>" for v in row)
+                   + "</tr>" for row, c in zip(rows, classes, strict=True))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def to_html(entries: list[Entry], title: str = "musebench leaderboard") -> str:
     """A self-contained HTML report: per dataset, the table, bar charts and samples."""
     body = [f"<h1>{html.escape(title)}</h1>"]
     for data in sorted({e.dataset for e in entries}):
-        group = [e for e in entries if e.dataset == data]
-        names = metric_names(group)
-        body.append(f"<h2>{html.escape(data)}</h2><table><thead><tr><th>model</th>"
-                    + "".join(f"<th>{html.escape(n)}</th>" for n in names) + "</tr></thead><tbody>")
-        for e in group:
-            body.append(f'<tr class="{e.kind}"><td>{html.escape(_label(e))}</td>'
-                        + "".join(f"<td>{html.escape(cell(e.stats.get(n)))}</td>" for n in names)
-                        + "</tr>")
-        body.append("</tbody></table><div class=charts>")
+        shown = [e for e in entries if e.dataset == data and e.kind != "published"]
+        published = [e for e in entries if e.dataset == data and e.kind == "published"]
+        body.append(f"<h2>{html.escape(data)}</h2>")
+        names = metric_names(shown)
+        if shown:
+            body.append(_html_table(["metric", *map(_label, shown)],
+                                    [[n, *(cell(e.stats.get(n)) for e in shown)] for n in names],
+                                    ["metric"] * len(names)))
+        if published:
+            pub_names = metric_names(published)
+            body.append("<h3>Published figures</h3>" + _html_table(
+                ["model", *pub_names, "source"],
+                [[label, *cells] for label, cells in _published_lines(published)],
+                ["published"] * len(published)))
+        body.append("<div class=charts>")
         for name in names:
-            chart = bar_chart(group, name)
+            chart = bar_chart(shown, name)
             if chart:
                 body.append(f'<img class="chart" alt="{html.escape(name)}" '
                             f'src="data:image/png;base64,{chart}">')
         body.append("</div>")
-        for e in (e for e in group if e.kind == "run"):
+        for e in (e for e in shown if e.kind == "run"):
             body.append(f"<h3>Samples: {html.escape(_label(e))}</h3>{_samples_html(e)}")
-    sources = sorted({e.source for e in entries if e.source})
-    if sources:
-        body.append("<p>Published figures: " + html.escape("; ".join(sources)) + ".</p>")
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-             "font-size:12px}td,th{border:1px solid #ccc;padding:3px 6px}"
-             "tr.reference,tr.published{background:#f3f3f3}img.roll{max-width:100%}"
+             "font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
+             "tr.published{background:#f3f3f3}img.roll{max-width:100%}"
              ".charts img{margin:4px}")
     return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{style}</style></head><body>{''.join(body)}</body></html>\n")

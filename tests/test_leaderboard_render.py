@@ -51,13 +51,21 @@ def test_dataset_filter_keeps_only_that_dataset():
 
 
 def test_markdown_and_csv_show_runs_beside_the_reference():
-    entries = aggregate([run_row("markov", 0, 2.0), run_row("random", 0, 4.0), REFERENCE])
-    text = to_markdown(entries)
+    rows = [run_row("markov", 0, 2.0), run_row("random", 0, 4.0), REFERENCE]
+    rows[0]["metrics"]["pitch_entropy_ci_low"] = 1.0  # the scorer's companion: not a row
+    text = to_markdown(aggregate(rows))
     lines = [line for line in text.splitlines() if line.startswith("| ")]
-    assert lines[0] == "| model | pitch_entropy |"
-    assert [line.split(" | ")[0] for line in lines[1:]] == [
-        "| real data (test vs train)", "| markov (smoke, 1 seed)", "| random (smoke, 1 seed)"]
-    assert "markov,fixture,smoke,run,1,pitch_entropy,2.0" in to_csv(entries)
+    assert lines == ["| metric | real data (test vs train) | markov (smoke, 1 seed) | "
+                     "random (smoke, 1 seed) |",
+                     "| pitch_entropy | 3 | 2 | 4 |"]
+    assert "markov,fixture,smoke,run,1,pitch_entropy,2.0" in to_csv(aggregate(rows))
+
+
+def test_published_figures_get_their_own_table_with_sources():
+    published = [r for r in published_rows() if r["dataset"] == "jsb"]
+    text = to_markdown(aggregate([dict(run_row("markov", 0, 2.0), dataset="jsb"), *published]))
+    assert "Published figures:" in text
+    assert "| RNN-NADE | -5.83 | 5.83 | 0.3211 | Boulanger-Lewandowski" in text
 
 
 def test_published_rows_carry_their_citation():
