@@ -7,7 +7,8 @@ picklable Pieces come back. music21's own pickle cache is bypassed (``forceSourc
 so a stale cache can never change the data; musebench's cache stores the result.
 
 - ``bach``: every chorale of ``music21.corpus.chorales.Iterator`` that has four parts
-  (duplicated entries are one piece), the four voices as tracks (soprano = melody,
+  (371 entries, 350 distinct files, 332 in four parts; see :func:`chorale_files`;
+  duplicated entries are one piece), the four voices as tracks (soprano = melody,
   track 0), one chord per beat from :func:`musebench.datasets.chords.derive_chords`,
   key from music21's Krumhansl-Schmuckler analysis.
 - ``essen`` / ``oneills``: one monophonic Piece per ABC tune (id = file + tune number),
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from abc import abstractmethod
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +35,7 @@ from musebench.datasets.sources.base import Skipped, Source
 STEPS_PER_BEAT = 4
 DEFAULT_TEMPO = 100.0
 FILES_PER_TASK = 4
+PREFERRED_FORMATS = {".mxl": 0, ".xml": 1, ".musicxml": 2, ".krn": 3}
 
 
 def corpus_root() -> Path:
@@ -43,15 +46,26 @@ def corpus_root() -> Path:
 
 
 def chorale_files() -> list[Path]:
-    """The files music21's chorale iterator parses, each once, in iterator order."""
+    """The file each entry of music21's chorale iterator names, each once, in order.
+
+    ``corpus.getWork`` matches by prefix, so ``bach/bwv69.6`` also lists
+    ``bwv69.6-a.mxl`` (itself an iterator entry) and ``bach/bwv112.5`` lists the
+    7-part ``bwv112.5-sc.mxl`` first; music21's ``corpus.parse`` takes the first match,
+    which reads one file twice and misses two chorales. We take the file whose stem is
+    exactly the entry's name (MusicXML before Humdrum): 350 distinct files.
+    """
     from music21 import corpus
     from music21.corpus import chorales
 
     names = dict.fromkeys(chorales.Iterator(returnType="filename"))
-    # corpus.getWork matches by prefix and may list several files; music21's own
-    # corpus.parse (what the iterator yields) takes the first, and so do we.
-    works = (corpus.getWork(name) for name in names)
-    return [Path(work[0] if isinstance(work, list) else work) for work in works]
+    return list(dict.fromkeys(_exact_work(name, corpus.getWork(name)) for name in names))
+
+
+def _exact_work(name: str, found: Any) -> Path:
+    candidates = [Path(p) for p in (found if isinstance(found, list) else [found])]
+    exact = [p for p in candidates if p.stem == name.split("/")[-1]] or candidates
+    return min(exact, key=lambda p: (PREFERRED_FORMATS.get(p.suffix, len(PREFERRED_FORMATS)),
+                                     p.name))
 
 
 def score_to_piece(score: Any, piece_id: str, source: str,
@@ -123,26 +137,43 @@ def parse_chorale(path: str) -> Piece | Skipped:
     return piece
 
 
+def split_abc_tunes(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The file header and ``(reference number, tune text)`` of every ``X:`` tune."""
+    chunks = re.split(r"^(?=X:)", text, flags=re.MULTILINE)
+    header = "" if chunks[0].startswith("X:") else chunks.pop(0)
+    tunes = []
+    for chunk in chunks:
+        number = chunk.split("\n", 1)[0].removeprefix("X:").strip()
+        tunes.append((number, chunk))
+    return header, tunes
+
+
 def parse_abc_file(path: str, source: str) -> list[Piece | Skipped]:
-    """Every tune of one ABC file as a monophonic Piece; a broken tune is Skipped alone."""
+    """Every tune of one ABC file as a monophonic Piece; a broken tune is Skipped alone.
+
+    Each tune is parsed on its own (after the file header), so a tune that breaks
+    music21's parser, or leaves it in a bad state (an unfinished triplet), cannot
+    affect the next one.
+    """
     from music21 import abcFormat
     from music21.abcFormat import translate
 
     try:
-        handler = abcFormat.ABCHandler()
-        handler.process(Path(path).read_text(encoding="latin-1"))
-        tunes = handler.splitByReferenceNumber()
-    except Exception as error:  # noqa: BLE001
-        return [Skipped(path, f"unreadable ABC file: {type(error).__name__}: {error}")]
+        header, tunes = split_abc_tunes(Path(path).read_text(encoding="latin-1"))
+    except OSError as error:
+        return [Skipped(path, f"unreadable ABC file: {error}")]
     out: list[Piece | Skipped] = []
     stem = Path(path).stem
-    for number, tune in tunes.items():
+    for number, text in tunes:
         where = f"{path}#X:{number}"
         try:
-            score = translate.abcToStreamScore(tune)
+            handler = abcFormat.ABCHandler()
+            handler.process(header + text)
+            score = translate.abcToStreamScore(handler)
             piece = score_to_piece(score, f"{source}/{stem}#{number}", source, ["melody"])
-        except Exception as error:  # noqa: BLE001
-            out.append(Skipped(where, f"music21 cannot parse the tune: {type(error).__name__}: {error}"))
+        except Exception as error:  # noqa: BLE001 - music21 raises many unrelated types
+            message = " ".join(str(error).split())[:200]
+            out.append(Skipped(where, f"music21 cannot parse the tune: {type(error).__name__}: {message}"))
             continue
         if len(piece.notes) == 0:
             out.append(Skipped(where, "tune has no notes"))
@@ -208,7 +239,7 @@ class Music21Corpus(Source):
 
 
 class BachChorales(Music21Corpus):
-    """The four-part Bach chorales bundled with music21 (331 pieces)."""
+    """The four-part Bach chorales bundled with music21 (332 pieces)."""
 
     name = "bach"
     description = "music21's Bach chorales: 4 voices (soprano = melody), per-beat chords, key"
