@@ -1,0 +1,77 @@
+"""W&B tracking writes offline run folders with the metrics in them, and nothing when
+disabled."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import pytest
+
+from musebench.experiments import tracking
+
+BLOCK = 32768  # the .wandb file is a LevelDB-style log: 32 KiB blocks of framed records
+HEADER = 7  # ':W&B', magic (2 bytes), version (1 byte); each record: crc 4, length 2, type 1
+
+
+def wandb_records(path: Path) -> list:
+    """Every protobuf ``Record`` of an offline ``run-*.wandb`` file."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, records, pending, offset = path.read_bytes(), [], b"", HEADER
+    assert data[:4] == b":W&B"
+    while offset + 7 <= len(data):
+        if BLOCK - offset % BLOCK < 7:  # block trailer padding
+            offset += BLOCK - offset % BLOCK
+            continue
+        _, length, kind = struct.unpack("<IHB", data[offset:offset + 7])
+        pending += data[offset + 7:offset + 7 + length]
+        offset += 7 + length
+        if kind in (1, 4):  # FULL or LAST fragment
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            records.append(record)
+            pending = b""
+    return records
+
+CONFIG = {"name": "markov", "preset": "smoke", "data": {"source": "fixture"},
+          "model": {"max_order": 2}, "trainer": {}, "generate": {"n": 2}}
+
+
+def test_offline_score_run_keeps_the_metrics_in_its_summary(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    tags = tracking.run_tags(CONFIG, "32-true")
+    tracking.log_scores(tmp_path, CONFIG, tags, "markov-test", {"pitch_entropy": 2.5,
+                                                                "nll_per_step": 3.25})
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    records = wandb_records(next(runs[0].glob("run-*.wandb")))
+    summary = {item.key or ".".join(item.nested_key): json.loads(item.value_json)
+               for r in records if r.WhichOneof("record_type") == "summary"
+               for item in r.summary.update}
+    assert summary["pitch_entropy"] == 2.5 and summary["nll_per_step"] == 3.25
+    config = {item.key for r in records if r.WhichOneof("record_type") == "run"
+              for item in r.run.config.update}
+    assert {"model", "data", "preset"} <= config
+
+
+def test_disabled_mode_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("WANDB_MODE", "disabled")
+    tracking.log_scores(tmp_path, CONFIG, [], "x", {"a": 1.0})
+    assert tracking.train_logger(tmp_path, CONFIG, [], "x") is None
+    assert not (tmp_path / "wandb").exists()
+
+
+@pytest.mark.parametrize("mode", ["offline", "disabled"])
+def test_mode_follows_the_environment(monkeypatch, mode):
+    monkeypatch.setenv("WANDB_MODE", mode)
+    assert tracking.wandb_mode() == mode
+    monkeypatch.delenv("WANDB_MODE")
+    assert tracking.wandb_mode() == "offline"
+
+
+def test_tags_name_dataset_preset_and_precision():
+    assert tracking.run_tags(CONFIG, "bf16-mixed") == [
+        "dataset:fixture", "preset:smoke", "precision:bf16-mixed"]
