@@ -109,6 +109,7 @@ class NoteBatch:
         """``(n + 1,)`` offsets of each piece's steps on one concatenated time axis."""
         return np.r_[0, np.cumsum(self.n_steps)]
 
+    @cached_property
     def sounding_counts(self) -> np.ndarray:
         """Distinct pitches sounding at each step, on the concatenated time axis.
 
@@ -122,6 +123,7 @@ class NoteBatch:
         delta = np.bincount(start, minlength=total + 1) - np.bincount(end, minlength=total + 1)
         return np.cumsum(delta[:total])
 
+    @cached_property
     def step_piece(self) -> np.ndarray:
         """Piece index of every step on the concatenated time axis."""
         return np.repeat(np.arange(self.n), self.n_steps)

@@ -28,14 +28,16 @@ NOTE_LENGTH_CLASSES = np.array([4, 2, 1, 1 / 2, 1 / 4, 3, 3 / 2, 3 / 4, 3 / 8, 4
 
 
 def _occupied_rate(batch: NoteBatch, unit_steps: np.ndarray) -> np.ndarray:
-    """Share of ``unit_steps``-long spans (per piece) in which no pitch sounds."""
-    sounding = batch.sounding_counts() > 0
-    step_piece = batch.step_piece()
-    local = np.arange(len(step_piece)) - batch.piece_offsets[step_piece]
+    """Share of ``unit_steps``-long spans (per piece) in which no note sounds."""
     n_units = -(-batch.n_steps // unit_steps)
     unit_offset = np.r_[0, np.cumsum(n_units)]
-    unit = unit_offset[step_piece] + local // unit_steps[step_piece]
-    occupied = np.bincount(unit, weights=sounding, minlength=int(unit_offset[-1])) > 0
+    total = int(unit_offset[-1])
+    size = unit_steps[batch.piece]
+    first = unit_offset[batch.piece] + batch.start // size
+    last = unit_offset[batch.piece] + (batch.start + batch.duration - 1) // size
+    # +1 where a note's first unit begins, -1 after its last: covered units have a sum > 0
+    delta = np.bincount(first, minlength=total + 1) - np.bincount(last + 1, minlength=total + 1)
+    occupied = np.cumsum(delta[:total]) > 0
     unit_piece = np.repeat(np.arange(batch.n), n_units)
     empty = np.bincount(unit_piece, weights=~occupied, minlength=batch.n)
     return safe_divide(empty, n_units)
@@ -146,8 +148,8 @@ def polyphony(batch: NoteBatch) -> np.ndarray:
 
     (muspy's polyphony). NaN for a piece without notes.
     """
-    counts = batch.sounding_counts()
-    step_piece = batch.step_piece()
+    counts = batch.sounding_counts
+    step_piece = batch.step_piece
     total = np.bincount(step_piece, weights=counts, minlength=batch.n)
     active = np.bincount(step_piece, weights=counts > 0, minlength=batch.n)
     return safe_divide(total, active)
@@ -159,8 +161,8 @@ def polyphony_rate(batch: NoteBatch, threshold: int = 2) -> np.ndarray:
     NaN for a piece of length 0. muspy's ``polyphony_rate(threshold=t)`` equals ours at
     ``threshold=t + 1`` (see module doc).
     """
-    counts = batch.sounding_counts()
-    hits = np.bincount(batch.step_piece(), weights=counts >= threshold, minlength=batch.n)
+    counts = batch.sounding_counts
+    hits = np.bincount(batch.step_piece, weights=counts >= threshold, minlength=batch.n)
     return safe_divide(hits, batch.n_steps)
 
 
