@@ -45,6 +45,8 @@ def _templates() -> np.ndarray:
 TEMPLATES = _templates()
 TEMPLATE_ROOTS = np.tile(np.arange(12), len(TRIADS))
 TEMPLATE_QUALITIES = np.repeat([QUALITIES.index(q) for q in TRIADS], 12)
+#: ``(128, 12)`` 0/1 matrix folding MIDI pitches onto pitch classes.
+PITCH_TO_CLASS = (np.arange(128)[:, None] % 12 == np.arange(12)[None, :]).astype(np.float64)
 
 
 def derive_chords(piece: Piece, steps_per_chord: int | None = None,
@@ -71,9 +73,7 @@ def derive_chords(piece: Piece, steps_per_chord: int | None = None,
     roll = roll.reshape(n_windows, window, 128)
 
     per_pitch = roll.sum(axis=1, dtype=np.float64)            # (W, 128) steps sounding
-    fold = np.zeros((128, 12))
-    fold[np.arange(128), np.arange(128) % 12] = 1.0
-    profile = per_pitch @ fold                                 # (W, 12) weighted pcs
+    profile = per_pitch @ PITCH_TO_CLASS                       # (W, 12) weighted pcs
     sounding = per_pitch.any(axis=1)
     bass = (np.argmax(per_pitch > 0, axis=1) % 12)             # lowest sounding pitch class
 

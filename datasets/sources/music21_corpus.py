@@ -73,10 +73,11 @@ def score_to_piece(score: Any, piece_id: str, source: str,
     """A music21 Score (or Part) as a Piece on a 16th-note grid, one track per part.
 
     Bar lines land on multiples of ``steps_per_bar``: a pickup measure is shifted right
-    by its missing length. Grace notes (zero duration) are left out; ties are merged.
+    by its missing length. Grace notes (zero duration) and chord symbols are left out;
+    ties are merged. ``track_names`` is used when it names every part.
     """
+    from music21 import harmony, meter, tempo
     from music21 import key as m21key
-    from music21 import meter, tempo
 
     parts = list(score.parts) if hasattr(score, "parts") and len(score.parts) else [score]
     measures = parts[0].getElementsByClass("Measure")
@@ -85,7 +86,7 @@ def score_to_piece(score: Any, piece_id: str, source: str,
     for track, part in enumerate(parts):
         for element in part.stripTies().flatten().notes:
             length = float(element.quarterLength)
-            if length <= 0:
+            if length <= 0 or isinstance(element, harmony.ChordSymbol):
                 continue
             offset = float(element.offset) + shift
             for pitch in element.pitches:
@@ -113,7 +114,8 @@ def score_to_piece(score: Any, piece_id: str, source: str,
     found = keys[0] if len(keys) else None
     if found is None or found.mode not in ("major", "minor"):
         found = score.analyze("key")
-    names = track_names or [part.partName or f"part {i}" for i, part in enumerate(parts)]
+    names = track_names if track_names and len(track_names) == len(parts) else \
+        [part.partName or f"part {i}" for i, part in enumerate(parts)]
     meta = dict(id=piece_id, source=source, tempo=float(qpm or DEFAULT_TEMPO),
                 track_names=names, melody_track=0)
     return Piece(sort_notes(notes), key=(int(found.tonic.pitchClass), str(found.mode)),
