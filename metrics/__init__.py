@@ -10,7 +10,11 @@ turns a set of generated Pieces into one flat dict:
       carry keys;
     - ``diversity_pairwise_ratio``, ``unique_share``, ``ndb``, ``ndb_ratio`` for sets;
     - ``oa_<feature>`` / ``kl_<feature>`` (Yang & Lerch) against the reference set;
-    - ``copy_rate_bars`` and ``nn_distance_train`` (memorisation) when ``train`` is given.
+    - ``copy_rate_bars`` and ``nn_distance_train`` (memorisation, with bootstrap
+      intervals) when ``train`` is given.
+
+Set-level comparisons (``oa_*``, ``kl_*``, NDB, the pairwise ratio, the unique share)
+carry no interval: a bootstrap would re-run the whole comparison per resample.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import numpy as np
 from musebench.datasets.piece import Piece
 from musebench.metrics import diversity, harmony, pitch, rhythm
 from musebench.metrics.batch import NoteBatch
-from musebench.metrics.distribution import bootstrap_means, compare_features
+from musebench.metrics.distribution import bootstrap_means, bootstrap_ratio, compare_features
 
 
 @dataclass(frozen=True)
@@ -159,9 +163,13 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
         out.update(compare_features(scored.features(), ref.features()))
     if train:
         train_set = ScoredSet(train)
-        out["copy_rate_bars"] = diversity.copy_rate_bars(scored.notes, train_set.notes)
+        copied, filled = diversity.copied_bars(scored.notes, train_set.notes)
+        rate = bootstrap_ratio(copied, filled, n_boot=n_boot, seed=seed)
+        out["copy_rate_bars"], out["copy_rate_bars_ci_low"], out["copy_rate_bars_ci_high"] = rate
         nearest = diversity.nearest_neighbour_distance(sample_points, train_set.descriptors())
-        out["nn_distance_train"] = float(nearest.mean())
+        mean, low, high, _ = bootstrap_means(nearest[:, None], n_boot=n_boot, seed=seed)
+        out["nn_distance_train"], out["nn_distance_train_ci_low"] = mean[0], low[0]
+        out["nn_distance_train_ci_high"] = high[0]
     return {k: float(v) for k, v in out.items()}
 
 

@@ -117,10 +117,7 @@ def bootstrap_means(values: np.ndarray, n_boot: int = 1000, level: float = 0.95,
     if n == 0:
         nan = np.full(values.shape[1], np.nan)
         return nan, nan, nan, np.zeros(values.shape[1], dtype=int)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(n_boot, n))
-    rows = np.repeat(np.arange(n_boot) * n, n)
-    weights = np.bincount(rows + draws.ravel(), minlength=n_boot * n).reshape(n_boot, n)
+    weights = resample_counts(n, n_boot, seed)
     sums, used = weights @ clean, weights @ defined.astype(float)
     low = np.full(values.shape[1], np.nan)
     high = np.full(values.shape[1], np.nan)
@@ -131,3 +128,27 @@ def bootstrap_means(values: np.ndarray, n_boot: int = 1000, level: float = 0.95,
     if some.any():
         low[some], high[some] = np.nanquantile(means, [alpha, 1 - alpha], axis=0)
     return mean, low, high, n - counts
+
+
+def resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """``(n_boot, n)`` times each of ``n`` items is drawn in each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(n_boot, n))
+    rows = np.repeat(np.arange(n_boot) * n, n)
+    return np.bincount(rows + draws.ravel(), minlength=n_boot * n).reshape(n_boot, n)
+
+
+def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, n_boot: int = 1000,
+                    level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """Pooled ratio sum(numerator) / sum(denominator) over pieces, with its percentile
+    bootstrap interval (pieces resampled). NaN when the denominator sums to 0."""
+    numerator = np.asarray(numerator, dtype=float)
+    denominator = np.asarray(denominator, dtype=float)
+    if len(numerator) == 0 or denominator.sum() == 0:
+        return float("nan"), float("nan"), float("nan")
+    weights = resample_counts(len(numerator), n_boot, seed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = (weights @ numerator) / (weights @ denominator)
+    alpha = (1 - level) / 2
+    low, high = np.nanquantile(ratios, [alpha, 1 - alpha])
+    return float(numerator.sum() / denominator.sum()), float(low), float(high)

@@ -124,16 +124,25 @@ def ndb(samples: np.ndarray, reference: np.ndarray, bins: int, seed: int = 0,
     return int((np.abs(z) > z_critical).sum())
 
 
+def copied_bars(samples: NoteBatch, train: NoteBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Per sample: (non-empty bars found verbatim among the training bars, non-empty bars)."""
+    hashes, filled = bar_hashes(samples)
+    train_hashes, train_filled = bar_hashes(train)
+    copied = filled & np.isin(hashes, train_hashes[train_filled])
+    bar_piece = np.repeat(np.arange(samples.n), samples.n_bars)
+    return (np.bincount(bar_piece, weights=copied, minlength=samples.n),
+            np.bincount(bar_piece, weights=filled, minlength=samples.n))
+
+
 def copy_rate_bars(samples: NoteBatch, train: NoteBatch) -> float:
     """Share of non-empty sample bars that occur verbatim among the training bars.
 
+    ``copy_rate = (non-empty bars found in train) / (non-empty bars)``
+
     NaN when the samples have no non-empty bar.
     """
-    hashes, filled = bar_hashes(samples)
-    train_hashes, train_filled = bar_hashes(train)
-    if not filled.any():
-        return float("nan")
-    return float(np.isin(hashes[filled], train_hashes[train_filled]).mean())
+    copied, filled = copied_bars(samples, train)
+    return float(copied.sum() / filled.sum()) if filled.sum() else float("nan")
 
 
 def nearest_neighbour_distance(samples: np.ndarray, train: np.ndarray,

@@ -59,3 +59,11 @@ def test_bootstrap_mean_interval_and_undefined_count():
 def test_bootstrap_of_a_constant_has_a_zero_width_interval():
     mean, low, high, _ = distribution.bootstrap_means(np.full((50, 1), 0.3), n_boot=100)
     np.testing.assert_allclose([mean[0], low[0], high[0]], 0.3)
+
+
+def test_bootstrap_ratio_pools_sums_over_pieces():
+    ratio, low, high = distribution.bootstrap_ratio(np.array([1, 0, 3]), np.array([2, 2, 4]),
+                                                    n_boot=300)
+    assert ratio == pytest.approx(4 / 8)
+    assert 0 <= low <= ratio <= high <= 1
+    assert np.isnan(distribution.bootstrap_ratio(np.zeros(2), np.zeros(2))[0])

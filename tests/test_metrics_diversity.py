@@ -71,3 +71,10 @@ def test_nearest_neighbour_distance_is_zero_for_a_copy():
     train = np.array([[0.0, 0.0], [1.0, 1.0]])
     samples = np.array([[1.0, 1.0], [1.0, 2.0]])
     np.testing.assert_allclose(diversity.nearest_neighbour_distance(samples, train), [0, 1])
+
+
+def test_copied_bars_are_counted_per_sample():
+    train = melody([60, 62, 64, 65])
+    copy, other = melody([60, 62, 64, 65, 60, 62, 64, 65]), melody([50, 52, 54, 55])
+    copied, filled = diversity.copied_bars(batch(copy, other), batch(train))
+    assert copied.tolist() == [2, 0] and filled.tolist() == [2, 1]
