@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +13,10 @@ from musebench.models.biaxial_codec import BiaxialCodec, states_to_notes
 
 
 @pytest.fixture
-def jsb_pieces() -> list[Piece]:
-    root = os.environ.get("MUSEBENCH_DATA")
-    if not root:
-        pytest.skip("set MUSEBENCH_DATA=<path to shared/data> to run")
+def jsb_pieces(data_root: Path) -> list[Piece]:
     from musebench.datasets.sources.boulanger import JSBChorales
 
-    pieces = [p for p in JSBChorales().read(Path(root)) if isinstance(p, Piece)]
+    pieces = [p for p in JSBChorales().read(data_root) if isinstance(p, Piece)]
     assert len(pieces) == 229 + 76 + 77
     return pieces
 
