@@ -28,13 +28,21 @@ def to_muspy(piece: Piece):
     return muspy.Music(resolution=piece.steps_per_beat, tracks=tracks)
 
 
-@pytest.fixture(scope="module")
-def real_pieces(data_root) -> list[Piece]:
+def comparable(pieces: list[Piece]) -> list[Piece]:
+    """Non-empty pieces measured, like muspy, up to their last note end."""
+    return [replace(p, length=None, meta=dict(p.meta)) for p in pieces if len(p.notes)]
+
+
+@pytest.fixture(scope="module", params=["fixture", pytest.param("jsb", marks=pytest.mark.data)])
+def real_pieces(request) -> list[Piece]:
+    """The committed Bach excerpts (4 tracks, 16th grid; always) and 40 JSB test pieces
+    (Boulanger rolls, quarter grid; with MUSEBENCH_DATA)."""
     from musebench.datasets import load
 
-    pieces = load("jsb", data_root=data_root).test[:40]
-    # muspy measures length by the last note end: compare on that length
-    return [replace(p, length=None, meta=dict(p.meta)) for p in pieces if len(p.notes)]
+    if request.param == "fixture":
+        return comparable(load("fixture").pieces)
+    data_root = request.getfixturevalue("data_root")
+    return comparable(load("jsb", data_root=data_root).test[:40])
 
 
 SAME = {
@@ -48,7 +56,6 @@ SAME = {
 }
 
 
-@pytest.mark.data
 @pytest.mark.parametrize("name", sorted(SAME))
 def test_agrees_with_muspy_on_real_pieces(real_pieces, name):
     ours, theirs = SAME[name]
@@ -56,21 +63,18 @@ def test_agrees_with_muspy_on_real_pieces(real_pieces, name):
     np.testing.assert_allclose(ours(NoteBatch.from_pieces(real_pieces)), expected, rtol=1e-9)
 
 
-@pytest.mark.data
 def test_polyphony_rate_threshold_is_muspys_plus_one(real_pieces):
     ours = rhythm.polyphony_rate(NoteBatch.from_pieces(real_pieces), threshold=2)
     expected = [muspy.polyphony_rate(to_muspy(p), threshold=1) for p in real_pieces]
     np.testing.assert_allclose(ours, expected)
 
 
-@pytest.mark.data
 def test_empty_beat_rate_is_never_below_muspys(real_pieces):
     ours = rhythm.empty_beat_rate(NoteBatch.from_pieces(real_pieces))
     theirs = np.array([muspy.empty_beat_rate(to_muspy(p)) for p in real_pieces])
     assert np.all(ours >= theirs - 1e-12)
 
 
-@pytest.mark.data
 def test_groove_consistency_differs_only_by_muspys_extra_bar(real_pieces):
     batch = NoteBatch.from_pieces(real_pieces)
     ours = rhythm.groove_consistency(batch)
