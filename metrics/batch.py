@@ -50,12 +50,21 @@ class NoteBatch:
 
     @classmethod
     def from_pieces(cls, pieces: list[Piece], melody: bool = False) -> NoteBatch:
-        """Flatten ``pieces`` (their melody lines if ``melody``) into one batch."""
+        """Flatten ``pieces`` (their melody lines if ``melody``) into one batch.
+
+        Raises:
+            ValueError: naming the piece, if a pitch lies outside 0..127.
+        """
         notes = [p.melody().notes if melody else p.notes for p in pieces]
         n_steps = np.array([p.n_steps for p in pieces], dtype=np.int64)
         counts = np.array([len(x) for x in notes], dtype=np.int64)
         flat = np.concatenate(notes) if notes else np.empty(0, dtype=NOTE_DTYPE)
         piece = np.repeat(np.arange(len(pieces)), counts)
+        bad = (flat["pitch"] < 0) | (flat["pitch"] > 127)
+        if bad.any():
+            culprit = pieces[int(piece[np.argmax(bad)])]
+            raise ValueError(f"{culprit.id}: pitch {int(flat['pitch'][np.argmax(bad)])} is "
+                             "outside MIDI's 0..127")
         start = flat["start"].astype(np.int64)
         keep = start < n_steps[piece]
         end = np.minimum(start + flat["duration"], n_steps[piece])[keep]

@@ -109,3 +109,10 @@ def test_batched_values_equal_one_piece_at_a_time():
     together = pitch.pitch_entropy(batch(*pieces))
     alone = [pitch.pitch_entropy(batch(p))[0] for p in pieces]
     np.testing.assert_array_equal(together, alone)
+
+
+def test_a_pitch_outside_midi_range_is_a_clear_error_naming_the_piece():
+    notes = make_notes([0], 4, [60])
+    notes["pitch"] = 130
+    with pytest.raises(ValueError, match="bad-piece: pitch 130"):
+        batch(Piece(notes, meta={"id": "bad-piece"}))
