@@ -1,0 +1,52 @@
+"""The HTML report renders in headless Chromium with its table, charts and piano rolls.
+
+Skips when no Chromium is installed (``apt-get install -y chromium``)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from musebench.datasets.piece import Piece, make_notes
+from musebench.experiments.samples import write_samples
+from musebench.leaderboard.render import aggregate, to_html
+
+BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")
+                if shutil.which(b)), None)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+
+
+def chromium(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([BROWSER, *FLAGS, *args], capture_output=True, text=True, timeout=60,
+                          check=True)
+
+
+@pytest.mark.slow  # starting a browser takes a few seconds
+@pytest.mark.skipif(BROWSER is None, reason="chromium is not installed "
+                    "(apt-get install -y chromium) — cannot render the HTML report")
+def test_html_report_renders_table_and_images_in_headless_chromium(tmp_path):
+    piece = Piece(make_notes(np.arange(16) * 2, 2, 60 + np.arange(16) % 7), meta={"id": "s"})
+    write_samples([piece] * 4, tmp_path / "samples", audio=False)
+    rows = [{"kind": "run", "model": "markov", "dataset": "fixture", "preset": "smoke",
+             "seed": s, "metrics": {"pitch_entropy": 2.0 + s / 10}, "folder": str(tmp_path)}
+            for s in range(3)]
+    rows.append({"kind": "reference", "model": "real data (test vs train)",
+                 "dataset": "fixture", "preset": "-", "metrics": {"pitch_entropy": 3.0}})
+    page = tmp_path / "leaderboard.html"
+    page.write_text(to_html(aggregate(rows)))
+
+    dom = chromium("--dump-dom", page.as_uri()).stdout
+    assert "<table>" in dom and "real data (test vs train)" in dom
+    assert dom.count("<img") == 2  # chart + sample grid
+
+    shot = tmp_path / "shot.png"
+    chromium(f"--screenshot={shot}", "--window-size=1000,1400", page.as_uri())
+    pixels = imread(shot)[..., :3]
+    assert pixels.std() > 0.05  # not a blank page
+    # the bar chart's matplotlib blue (31, 119, 180) is on screen: the images decoded
+    blue = np.abs(pixels - np.array([31, 119, 180]) / 255).max(axis=-1) < 0.03
+    assert blue.sum() > 500
