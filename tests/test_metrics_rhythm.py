@@ -101,3 +101,13 @@ def test_repetitions_do_not_cross_pieces():
     assert rhythm.repetitions(batch(a, a), 2).tolist() == [0, 0]
     with pytest.raises(ValueError, match="n must be"):
         rhythm.repetitions(batch(a), 10)
+
+
+def test_notes_beyond_the_grid_are_cut_at_the_piece_length():
+    # length 8: the note at step 8 is dropped and the one crossing the end is cut
+    piece = Piece(make_notes([0, 6, 8], [2, 10, 4], [60, 62, 64]), length=8)
+    b = batch(piece)
+    assert b.duration.tolist() == [2, 2]
+    assert rhythm.note_density(b)[0] == 2
+    assert rhythm.empty_beat_rate(b)[0] == pytest.approx(0.0)
+    assert rhythm.polyphony_rate(b)[0] == 0
