@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,13 @@ from musebench.datasets.cache import load
 from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.sources import Skipped, SourceError
 from musebench.datasets.sources.boulanger import (
+    JSB16thSeparated,
     JSBChorales,
     JSBQuarterPickle,
+    load_restricted_npz,
     load_restricted_pickle,
     steps_to_roll,
+    voices_to_notes,
 )
 
 # Table of the data README (pieces and steps per split).
@@ -149,3 +153,32 @@ def test_real_sets_have_the_published_counts_and_exact_rolls(data_root: Path, na
     for split, variable in SPLIT_VARIABLES:
         for piece, roll in zip(data.split(split), mat[variable].ravel(), strict=True):
             np.testing.assert_array_equal(codec.encode(piece)["roll"], roll)
+
+
+def test_voices_become_one_note_per_run_with_voice_tracks() -> None:
+    nan = np.nan
+    voices = np.array([[72, 60], [72, 60], [nan, 62], [74, 62], [74, nan]])
+    notes = voices_to_notes(voices)
+    assert notes[["start", "duration", "pitch", "track"]].tolist() == [
+        (0, 2, 60, 1), (0, 2, 72, 0), (2, 2, 62, 1), (3, 2, 74, 0)]
+    with pytest.raises(ValueError, match="integers in 0..127"):
+        voices_to_notes(np.array([[60.5]]))
+
+
+def test_npz_object_array_carrying_code_is_refused(tmp_path: Path) -> None:
+    plain = np.empty(2, dtype=object)
+    plain[0], plain[1] = np.array([[60.0, np.nan]]), np.array([[62.0, 55.0]])
+    np.savez(tmp_path / "plain.npz", train=plain)
+    assert load_restricted_npz(tmp_path / "plain.npz")["train"][1].tolist() == [[62.0, 55.0]]
+    evil = np.empty(1, dtype=object)
+    evil[0] = Exploit()
+    np.savez(tmp_path / "evil.npz", train=evil)
+    with pytest.raises(SourceError, match=r"evil\.npz: refused to read .*refused global"):
+        load_restricted_npz(tmp_path / "evil.npz")
+
+
+def test_real_16th_note_voices_have_the_official_split_sizes(data_root: Path) -> None:
+    pieces = list(JSB16thSeparated().read(data_root))
+    assert Counter(p.split for p in pieces) == {"train": 229, "valid": 76, "test": 77}
+    assert all(set(np.unique(p.notes["track"])) <= {0, 1, 2, 3} for p in pieces)
+    assert pieces[0].melody().notes["pitch"].tolist()[:2] == [74, 75]

@@ -19,6 +19,7 @@ SOURCES: dict[str, str] = {
     "fixture": "musebench.datasets.sources.fixture:Fixture",
     "jsb": "musebench.datasets.sources.boulanger:JSBChorales",
     "jsb-quarter": "musebench.datasets.sources.boulanger:JSBQuarterPickle",
+    "jsb16": "musebench.datasets.sources.boulanger:JSB16thSeparated",
     "musedata": "musebench.datasets.sources.boulanger:MuseData",
     "nottingham": "musebench.datasets.sources.boulanger:Nottingham",
     "pianomidi": "musebench.datasets.sources.boulanger:PianoMidi",

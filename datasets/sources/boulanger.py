@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import io
 import pickle
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from musebench.datasets.piece import Piece
+from musebench.datasets.piece import Piece, make_notes
 from musebench.datasets.sources.base import Skipped, Source, SourceError
 
 #: Column 0 of a Boulanger roll is MIDI pitch 21 (A0); 88 columns up to 108 (C8).
@@ -175,10 +176,11 @@ def steps_to_roll(steps: list[Any]) -> np.ndarray:
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that builds only containers, numbers, strings and NumPy scalars.
 
-    Plain ``pickle.load`` runs whatever callable a file names; this one allows only the
-    two globals NumPy needs to rebuild a scalar (``numpy.core.multiarray.scalar`` and
-    ``numpy.dtype``), and ``_codecs.encode`` restricted to latin-1 (how protocol-2
-    pickles carry bytes), each replaced by a checked stand-in; anything else raises
+    Plain ``pickle.load`` runs whatever callable a file names; this one allows only what
+    NumPy needs to rebuild scalars and plain arrays (``multiarray.scalar``,
+    ``multiarray._reconstruct``, ``numpy.dtype``, ``numpy.ndarray``) and
+    ``_codecs.encode`` restricted to latin-1 (how protocol-2 pickles carry bytes), each
+    replaced by a checked stand-in; anything else raises
     :class:`pickle.UnpicklingError`.
     """
 
@@ -187,6 +189,9 @@ class RestrictedUnpickler(pickle.Unpickler):
         ("numpy._core.multiarray", "scalar"),
         ("numpy", "dtype"),
         ("_codecs", "encode"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
     })
 
     def find_class(self, module: str, name: str) -> Any:
@@ -197,7 +202,9 @@ class RestrictedUnpickler(pickle.Unpickler):
             return np.dtype
         if name == "encode":
             return _latin1_bytes
-        return _numpy_scalar
+        if name == "ndarray":
+            return np.ndarray
+        return _numpy_scalar if name == "scalar" else _empty_array
 
     def persistent_load(self, pid: Any) -> Any:
         raise pickle.UnpicklingError("refused persistent id: not plain data")
@@ -208,6 +215,17 @@ def _latin1_bytes(text: str, encoding: str = "utf-8") -> bytes:
     if not isinstance(text, str) or encoding != "latin1":
         raise pickle.UnpicklingError("refused _codecs.encode: only latin-1 bytes are plain data")
     return text.encode("latin1")
+
+
+def _empty_array(subtype: Any, shape: Any, dtype_code: Any) -> np.ndarray:
+    """``multiarray._reconstruct`` for plain arrays only (their data comes in ``BUILD``).
+
+    NumPy itself refuses raw bytes as the state of an object array, so an object array
+    can only hold objects this unpickler built.
+    """
+    if subtype is not np.ndarray:
+        raise pickle.UnpicklingError(f"refused array subclass {subtype!r}")
+    return np.ndarray.__new__(np.ndarray, shape, dtype_code)
 
 
 def _numpy_scalar(dtype: np.dtype, data: bytes | str | None = None) -> Any:
@@ -232,3 +250,95 @@ def load_restricted_pickle(path: Path) -> Any:
         return RestrictedUnpickler(io.BytesIO(Path(path).read_bytes()), encoding="latin1").load()
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
         raise SourceError(f"{path}: refused to unpickle ({error})") from error
+
+
+class JSB16thSeparated(Source):
+    """The JSB chorales as four SATB voices on a 16th-note grid (``Jsb16thSeparated.npz``).
+
+    Each piece is a ``T x 4`` array of MIDI pitches, NaN = rest; a run of one pitch in a
+    voice is one note (the grid does not mark re-articulations), each voice one track,
+    the soprano the melody. Optional: only read when the file is present.
+    """
+
+    name = "jsb16"
+    description = "JSB chorales as SATB voices on a 16th-note grid (Jsb16thSeparated.npz)"
+    has_official_splits = True
+    VOICES: ClassVar[list[str]] = ["Soprano", "Alto", "Tenor", "Bass"]
+
+    def location(self, root: Path | None) -> Path | None:
+        return None if root is None else Path(root) / "boulanger" / "Jsb16thSeparated.npz"
+
+    def read(self, root: Path | None) -> Iterator[Piece | Skipped]:
+        from musebench.datasets.chords import with_derived_chords
+
+        path = self.location(root)
+        if path is None or not path.is_file():
+            raise SourceError(f"dataset {self.name}: {path} not found")
+        arrays = load_restricted_npz(path)
+        for split in MAT_SPLITS:
+            if split not in arrays:
+                raise SourceError(f"{path}: no {split!r} array")
+            for index, voices in enumerate(arrays[split]):
+                piece_id = f"{self.name}/{split}/{index:03d}"
+                try:
+                    notes = voices_to_notes(np.asarray(voices, dtype=np.float64))
+                except (TypeError, ValueError) as error:
+                    yield Skipped(f"{path}:{piece_id}", str(error))
+                    continue
+                yield with_derived_chords(Piece(
+                    notes, steps_per_beat=4, length=len(voices),
+                    meta={"id": piece_id, "source": self.name, "split": split,
+                          "melody_track": 0, "track_names": self.VOICES,
+                          "frame_rate": "one frame per sixteenth note"}))
+
+
+def voices_to_notes(voices: np.ndarray) -> np.ndarray:
+    """Notes from a ``T x V`` array of pitches (NaN = rest): one note per run, track = voice.
+
+    Raises:
+        ValueError: not 2-D, or a pitch that is not an integer in 0..127.
+    """
+    if voices.ndim != 2:
+        raise ValueError(f"voices of shape {voices.shape}, expected (T, voices)")
+    sounding = ~np.isnan(voices)
+    pitches = voices[sounding]
+    if len(pitches) and (pitches.min() < 0 or pitches.max() > 127
+                         or not np.array_equal(pitches, np.round(pitches))):
+        raise ValueError("pitches must be integers in 0..127")
+    steps = len(voices)
+    # Voice by voice, each column ended by a sentinel, so runs never cross voices.
+    filled = np.where(sounding, voices, -1).astype(np.int64)
+    flat = np.vstack([filled, np.full((1, voices.shape[1]), -2)]).T.ravel()
+    run_starts = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    run_ends = np.r_[run_starts[1:], len(flat)]
+    keep = flat[run_starts] >= 0
+    starts, ends = run_starts[keep], run_ends[keep]
+    return make_notes(starts % (steps + 1), ends - starts, flat[starts],
+                      track=starts // (steps + 1))
+
+
+def load_restricted_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz``; object arrays are unpickled by :class:`RestrictedUnpickler`.
+
+    Raises:
+        SourceError: not an npz, or a member that carries anything but plain data.
+    """
+    arrays = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.namelist():
+                with archive.open(member) as stream:
+                    version = np.lib.format.read_magic(stream)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    _, _, dtype = read_header(stream)
+                    data = stream.read()
+                if dtype.hasobject:
+                    array = RestrictedUnpickler(io.BytesIO(data), encoding="latin1").load()
+                else:
+                    array = np.lib.format.read_array(io.BytesIO(
+                        archive.read(member)), allow_pickle=False)
+                arrays[member.removesuffix(".npy")] = array
+    except (zipfile.BadZipFile, pickle.UnpicklingError, EOFError, ValueError, TypeError) as error:
+        raise SourceError(f"{path}: refused to read ({error})") from error
+    return arrays
