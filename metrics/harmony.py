@@ -156,11 +156,11 @@ def scale_consistency_36(batch: NoteBatch) -> np.ndarray:
 def in_scale_rate(batch: NoteBatch, keys: list[tuple[int, str] | None]) -> np.ndarray:
     """Share of notes in the scale of each piece's own key (major / natural minor).
 
-    NaN for a piece without notes or without a key.
+    NaN for a piece without notes, without a key, or in a mode other than major/minor.
     """
-    has_key = np.array([k is not None for k in keys], dtype=bool)
-    rows = np.array([k[0] % 12 + 12 * MODES.index(k[1]) if k else 0 for k in keys],
-                    dtype=np.int64)
+    has_key = np.array([k is not None and k[1] in MODES for k in keys], dtype=bool)
+    rows = np.array([k[0] % 12 + 12 * MODES.index(k[1]) if ok else 0
+                     for k, ok in zip(keys, has_key, strict=True)], dtype=np.int64)
     scale = SCALES_24[rows][batch.piece]
     inside = scale[np.arange(len(batch.pitch)), batch.pitch % 12]
     rate = safe_divide(batch.per_piece(inside), batch.note_counts)

@@ -74,6 +74,9 @@ def test_in_scale_rate_uses_the_piece_key():
     b = NoteBatch.from_pieces([piece, piece])
     rate = harmony.in_scale_rate(b, [(0, "major"), None])
     assert rate[0] == pytest.approx(0.5) and np.isnan(rate[1])
+    # D natural minor (D E F G A Bb C) holds C, not C#; a modal key is undefined
+    minor = harmony.in_scale_rate(b, [(2, "minor"), (0, "dorian")])
+    assert minor[0] == pytest.approx(0.5) and np.isnan(minor[1])
 
 
 def test_tonal_distance_of_identical_tracks_is_zero_and_fifths_by_hand():
