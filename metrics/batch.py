@@ -96,14 +96,11 @@ class NoteBatch:
         """``(n,)`` sum of ``weights`` (one per note) over each piece's notes."""
         return np.bincount(self.piece, weights=weights, minlength=self.n).astype(float)
 
-    def histogram(self, bins: np.ndarray, n_bins: int, weights: np.ndarray | None = None,
-                  mask: np.ndarray | None = None) -> np.ndarray:
+    def histogram(self, bins: np.ndarray, n_bins: int,
+                  weights: np.ndarray | None = None) -> np.ndarray:
         """``(n, n_bins)`` per-piece histogram of the per-note bin index ``bins``."""
-        piece = self.piece if mask is None else self.piece[mask]
-        bins = bins if mask is None else bins[mask]
-        if weights is not None and mask is not None:
-            weights = weights[mask]
-        flat = np.bincount(piece * n_bins + bins, weights=weights, minlength=self.n * n_bins)
+        flat = np.bincount(self.piece * n_bins + bins, weights=weights,
+                           minlength=self.n * n_bins)
         return flat.reshape(self.n, n_bins).astype(float)
 
     @cached_property

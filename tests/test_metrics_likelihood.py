@@ -59,3 +59,17 @@ def test_bad_input_gives_a_clear_error():
         expected_frame_accuracy(np.zeros((1, 1, 2)), np.zeros((1, 1, 2)), np.ones((1, 1)))
     with pytest.raises(ValueError, match="differ"):
         nll_per_step(np.zeros((1, 2)), np.ones((1, 3)))
+
+
+def test_score_likelihoods_reads_step_likelihood_batches():
+    from musebench.metrics.likelihood import score_likelihoods
+    from musebench.models.base import StepLikelihood
+
+    probs = torch.full((1, 2, 88), 0.5)
+    targets = torch.zeros((1, 2, 88))
+    batch = StepLikelihood(log_prob=torch.full((1, 2), 88 * np.log(0.5)),
+                           mask=torch.ones((1, 2), dtype=torch.bool),
+                           note_probs=probs, note_targets=targets)
+    result = score_likelihoods([batch, batch])
+    assert result["nll_per_step"] == pytest.approx(61.0, abs=0.005)
+    assert result["frame_accuracy"] == 0.0  # TP = 0: every predicted note is a false positive

@@ -80,3 +80,11 @@ def test_fixture_split_scored_against_itself_overlaps():
     assert result["copy_rate_bars"] == 1.0
     assert 0 <= result["chord_conformance_notes"] <= 1
     assert result["oa_mean"] > 0.5
+
+
+def test_per_piece_gives_one_value_per_piece_for_every_applicable_metric():
+    from musebench.metrics import per_piece
+
+    values = per_piece(random_set(3, 0, chords=False))
+    assert "chord_conformance_notes" not in values
+    assert all(v.shape == (3,) for v in values.values())
