@@ -69,10 +69,14 @@ def test_polyphony_rate_threshold_is_muspys_plus_one(real_pieces):
     np.testing.assert_allclose(ours, expected)
 
 
-def test_empty_beat_rate_is_never_below_muspys(real_pieces):
-    ours = rhythm.empty_beat_rate(NoteBatch.from_pieces(real_pieces))
-    theirs = np.array([muspy.empty_beat_rate(to_muspy(p)) for p in real_pieces])
-    assert np.all(ours >= theirs - 1e-12)
+def test_empty_beat_and_bar_rates_are_never_below_muspys(real_pieces):
+    # muspy also marks the beat (bar) a note ends on and counts one more at the end
+    batch = NoteBatch.from_pieces(real_pieces)
+    beats = np.array([muspy.empty_beat_rate(to_muspy(p)) for p in real_pieces])
+    bars = np.array([muspy.empty_measure_rate(to_muspy(p), p.steps_per_bar)
+                     for p in real_pieces])
+    assert np.all(rhythm.empty_beat_rate(batch) >= beats - 1e-12)
+    assert np.all(rhythm.empty_bar_rate(batch) >= bars - 1e-12)
 
 
 def test_groove_consistency_differs_only_by_muspys_extra_bar(real_pieces):
