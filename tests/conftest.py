@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,18 @@ def data_root() -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The whole session (session-scoped fixtures included): the cache in a session tmp
+    dir, never the user's own, and W&B disabled. Yields the cache folder."""
+    cache = tmp_path_factory.mktemp("musebench-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MUSEBENCH_CACHE", str(cache))
+        patch.setenv("WANDB_MODE", "disabled")
+        yield cache
+
+
 @pytest.fixture(scope="session")
-def session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One cache folder for the whole test session (never the user's own cache)."""
-    return tmp_path_factory.mktemp("musebench-cache")
-
-
-@pytest.fixture(autouse=True)
-def isolated_environment(monkeypatch: pytest.MonkeyPatch, session_cache: Path) -> None:
-    """Every test: cache under the session tmp dir, W&B disabled."""
-    monkeypatch.setenv("MUSEBENCH_CACHE", str(session_cache))
-    monkeypatch.setenv("WANDB_MODE", "disabled")
+def session_cache(isolated_environment: Path) -> Path:
+    """The session's cache folder (``$MUSEBENCH_CACHE`` during the tests)."""
+    return isolated_environment
