@@ -12,9 +12,11 @@ gives back the published roll exactly — the likelihood benchmarks are computed
 Chords are derived from the notes by :func:`musebench.datasets.chords.with_derived_chords`.
 
 ``jsb-quarter`` reads the original pickle distribution of the JSB chorales
-(``{'train','valid','test'}`` -> pieces -> steps -> tuple of MIDI pitches) through
-:class:`RestrictedUnpickler`, which refuses anything but containers, numbers and NumPy
-scalars: a pickle carrying code is refused with a clear error instead of being run.
+(``{'train','valid','test'}`` -> pieces -> steps -> tuple of MIDI pitches) and
+``jsb16`` the optional ``Jsb16thSeparated.npz`` (SATB voices on a 16th-note grid, an
+object array) through :class:`RestrictedUnpickler`, which builds only containers,
+numbers, NumPy scalars and plain arrays: a file carrying code is refused with a clear
+error instead of being run.
 """
 
 from __future__ import annotations
