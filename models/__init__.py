@@ -13,8 +13,12 @@ from musebench.models.base import MusicGenerator, StepLikelihood
 
 MODELS: dict[str, str] = {
     "biaxial": "musebench.models.biaxial:BiaxialLSTM",
+    "crnngan": "musebench.models.crnngan:CRNNGAN",
     "lstm_attention": "musebench.models.lstm_attention:LSTMAttention",
     "markov": "musebench.models.markov:MarkovGenerator",
+    "midinet": "musebench.models.midinet:MidiNet",
+    "midinet_model1": "musebench.models.midinet:MidiNet",
+    "midinet_model2": "musebench.models.midinet:MidiNet",
     "pianoroll_lstm": "musebench.models.pianoroll_lstm:PianoRollLSTM",
     "random": "musebench.models.random_baseline:RandomGenerator",
 }
