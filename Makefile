@@ -33,10 +33,11 @@ bench:
 
 bench-all:
 	musebench bench-all --preset $(PRESET) --seed $(SEED) --out $(OUT)
-	musebench leaderboard --format md
+	musebench leaderboard --format md --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
 leaderboard:
-	musebench leaderboard --format html --out $(OUT)/leaderboard.html
+	musebench leaderboard --format html --out $(OUT)/leaderboard.html \
+	  --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
 perf:
 	$(PYTHON) -m musebench.experiments.perf --out $(OUT)/perf.json
