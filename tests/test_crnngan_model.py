@@ -1,0 +1,146 @@
+"""C-RNN-GAN: codec round trip, step-wise == fused generator, losses by hand, training rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from musebench.datasets.cache import load
+from musebench.datasets.datamodule import MusicDataModule
+from musebench.datasets.piece import Piece, make_notes
+from musebench.models.crnngan import (
+    CRNNGAN,
+    EventDiscriminator,
+    EventGenerator,
+    discriminator_loss,
+    feature_matching_loss,
+    generator_adversarial_loss,
+    shift_right,
+)
+from musebench.models.note_events import NoteEventCodec, write_unquantised_midi
+
+
+@pytest.mark.parametrize("tones", [1, 3])
+def test_codec_round_trip_on_real_pieces(tones: int) -> None:
+    codec = NoteEventCodec(tones=tones)
+    for piece in load("fixture").pieces:
+        notes = piece.notes
+        if tones == 1:
+            notes = piece.melody().notes
+        # two voices in unison at one onset decode as one note: keep one of them
+        _, unique = np.unique(np.stack([notes["start"], notes["pitch"]]), axis=1,
+                              return_index=True)
+        notes = notes[np.sort(unique)]
+        decoded = codec.decode(codec.encode(piece.with_notes(notes)))
+        kept = ["start", "duration", "pitch", "velocity"]
+        if tones == 3:  # at most 3 notes per onset, the highest ones
+            order = np.lexsort((-notes["pitch"].astype(int), notes["start"]))
+            ranked = notes[order]
+            first = np.r_[0, np.flatnonzero(np.diff(ranked["start"])) + 1]
+            rank = np.arange(len(ranked)) - np.repeat(first, np.diff(np.r_[first, len(ranked)]))
+            notes = ranked[rank < 3]
+        expected = np.sort(notes[kept], order=["start", "pitch"])
+        np.testing.assert_array_equal(np.sort(decoded.notes[kept], order=["start", "pitch"]),
+                                      expected)
+
+
+def test_codec_features_are_normalised_times_pitch_and_velocity() -> None:
+    piece = Piece(make_notes([0, 0, 4], [4, 2, 8], [64, 60, 67], [127, 64, 100]))
+    events = NoteEventCodec(tones=2).encode(piece)["events"]
+    np.testing.assert_allclose(events, [[0, 4 / 16, 64 / 127, 1, 2 / 16, 60 / 127, 64 / 127],
+                                        [4 / 16, 8 / 16, 67 / 127, 100 / 127, 0, 0, 0]],
+                               rtol=1e-6)
+
+
+def test_stepwise_generation_equals_the_fused_teacher_forced_pass() -> None:
+    torch.manual_seed(0)
+    net = EventGenerator(n_features=4, noise_dim=4, hidden=12, layers=2)
+    noise = torch.rand(3, 9, 4)
+    free = net(noise)
+    torch.testing.assert_close(net.teacher_forced(noise, shift_right(free)), free)
+    assert free.shape == (3, 9, 4)
+
+
+def test_discriminator_averages_per_step_sigmoids() -> None:
+    torch.manual_seed(0)
+    net = EventDiscriminator(n_features=4, hidden=5)
+    events = torch.rand(2, 7, 4)
+    prob, features = net(events)
+    assert features.shape == (2, 7, 10)
+    torch.testing.assert_close(prob, torch.sigmoid(net.out(features)).squeeze(-1).mean(1))
+
+
+def test_losses_equal_hand_computed_values() -> None:
+    d_real, d_fake = torch.tensor([0.5, 0.8]), torch.tensor([0.5, 0.2])
+    expected = -(math.log(0.5) + math.log(0.5) + math.log(0.8) + math.log(0.8)) / 2
+    assert discriminator_loss(d_real, d_fake).item() == pytest.approx(expected, rel=1e-5)
+    assert generator_adversarial_loss(d_fake).item() == pytest.approx(
+        -(math.log(0.5) + math.log(0.2)) / 2, rel=1e-5)
+    real = torch.tensor([[[1.0, 0.0], [2.0, 2.0]], [[3.0, 0.0], [2.0, 0.0]]])  # (B=2, T=2, H=2)
+    fake = torch.zeros(2, 2, 2)
+    # batch means: t0 = (2, 0), t1 = (2, 1); squared norms 4 and 5, mean over t = 4.5
+    assert feature_matching_loss(real, fake).item() == pytest.approx(4.5)
+
+
+def test_generate_is_deterministic_under_a_seed_and_writes_unquantised_midi(tmp_path) -> None:
+    torch.manual_seed(0)
+    model = CRNNGAN(hidden=8, sample_events=12, tones=3)
+    first = model.generate(2, seed=5, midi_dir=tmp_path)
+    again = model.generate(2, seed=5)
+    for a, b in zip(first, again, strict=True):
+        np.testing.assert_array_equal(a.meta["events"], b.meta["events"])
+        np.testing.assert_array_equal(a.notes, b.notes)
+    assert first[0].meta["events"].shape == (12, 10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "crnngan-0-unquantised.mid", "crnngan-1-unquantised.mid"]
+
+
+def test_unquantised_midi_keeps_off_grid_onsets(tmp_path) -> None:
+    import pretty_midi
+
+    codec = NoteEventCodec()
+    events = np.array([[0.0, 0.25, 60 / 127, 0.5], [0.03, 0.25, 64 / 127, 0.5]])
+    write_unquantised_midi(codec, events, tmp_path / "x.mid", tempo=120)
+    notes = pretty_midi.PrettyMIDI(str(tmp_path / "x.mid")).instruments[0].notes
+    assert [n.pitch for n in notes] == [60, 64]
+    assert notes[1].start == pytest.approx(0.03 * 2.0, abs=1e-3)  # one bar = 2 s at 120 bpm
+
+
+def _fit(model: CRNNGAN, epochs: int) -> pl.Trainer:
+    data = MusicDataModule("fixture", model.codec, batch_size=8, window=8)
+    trainer = pl.Trainer(max_epochs=epochs, limit_train_batches=2, limit_val_batches=1,
+                         logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu")
+    trainer.fit(model, datamodule=data)
+    return trainer
+
+
+def test_pretraining_epochs_train_only_the_generator_by_mle() -> None:
+    pl.seed_everything(0)
+    model = CRNNGAN(hidden=8, pretrain_epochs=1)
+    before = [p.detach().clone() for p in model.discriminator_net.parameters()]
+    trainer = _fit(model, 1)
+    assert "mle_loss" in trainer.logged_metrics and "d_loss" not in trainer.logged_metrics
+    assert all(torch.equal(a, b) for a, b in
+               zip(before, model.discriminator_net.parameters(), strict=True))
+
+
+def test_adversarial_epochs_log_both_losses() -> None:
+    pl.seed_everything(0)
+    trainer = _fit(CRNNGAN(hidden=8, pretrain_epochs=0), 1)
+    assert {"d_loss", "g_loss", "val_loss"} <= set(trainer.logged_metrics)
+    assert all(math.isfinite(float(trainer.logged_metrics[k])) for k in ("d_loss", "g_loss"))
+
+
+def test_freezing_rule_skips_the_discriminator_when_it_is_far_ahead() -> None:
+    pl.seed_everything(0)
+    model = CRNNGAN(hidden=8, pretrain_epochs=0, freeze_ratio=1e6)  # D "always ahead"
+    before = [p.detach().clone() for p in model.discriminator_net.parameters()]
+    trainer = _fit(model, 1)
+    assert float(trainer.logged_metrics["d_trained"]) == 0.0
+    assert all(torch.equal(a, b) for a, b in
+               zip(before, model.discriminator_net.parameters(), strict=True))
