@@ -70,7 +70,6 @@ class MusicDataModule(pl.LightningDataModule):
                  transpose: int | str = 0, data_root: str | Path | None = None,
                  num_workers: int = 0, max_pieces: int | None = None, seed: int = 0) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["codec"])  # recorded in checkpoints and loggers
         self.source = source
         self.codec = codec
         self.batch_size = batch_size
