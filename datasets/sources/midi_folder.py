@@ -98,15 +98,21 @@ def read_one(job: tuple[str, str, int, str]) -> tuple[Piece | Skipped, str | Non
         try:
             piece = read_midi(path, steps_per_beat=steps_per_beat, id=piece_id, source=source)
         except (MidiReadError, OSError) as error:
-            return Skipped(path, str(error).removeprefix(f"{path}: ")), None
+            return Skipped(path, _one_line(str(error).removeprefix(f"{path}: "))), None
         except Exception as error:  # noqa: BLE001 - one broken file must not stop the build
-            return Skipped(path, f"unexpected {type(error).__name__} while reading: {error}"), None
+            reason = f"unexpected {type(error).__name__} while reading: {error}"
+            return Skipped(path, _one_line(reason)), None
     warning = "; ".join(str(w.message) for w in caught) or None
     if warning:
         piece.meta["read_warning"] = warning
     if len(piece.notes) == 0:
         return Skipped(path, "no notes (only drums or empty tracks)"), warning
     return piece, warning
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every run of whitespace (newlines included) as one space."""
+    return " ".join(text.split())
 
 
 class ClassicalMidi(MidiFolder):
