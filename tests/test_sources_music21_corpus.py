@@ -105,13 +105,22 @@ def test_unparseable_tune_is_skipped_alone(tmp_path: Path) -> None:
     assert len(items) == 2
 
 
+def test_key_field_or_key_analysis(tmp_path: Path) -> None:
+    # An A-minor tune under a bare "K:C" signature (as every Essen K: field is written).
+    abc = tmp_path / "minor.abc"
+    abc.write_text("X:1\nT:Minor\nM:4/4\nL:1/4\nK:C\nA, C E A|E C A,2|B, D E ^G|A4|]\n")
+    assert parse_abc_file(str(abc), "oneills")[0].key == (0, "major")
+    assert parse_abc_file(str(abc), "essen", analyse_key=True)[0].key == (9, "minor")
+    assert EssenFolksongs.analyse_key is True and get_source("oneills").analyse_key is False
+
+
 def test_real_essen_tunes_parse_with_file_and_tune_ids(tmp_path: Path) -> None:
     first_file = EssenFolksongs().files()[0]
     header, tunes = split_abc_tunes(first_file.read_text(encoding="latin-1"))
     assert len(tunes) > 300
     excerpt = tmp_path / first_file.name
     excerpt.write_text(header + "".join(text for _, text in tunes[:4]), encoding="latin-1")
-    pieces = parse_abc_file(str(excerpt), "essen")
+    pieces = parse_abc_file(str(excerpt), "essen", analyse_key=True)
     assert [p.id for p in pieces] == [f"essen/{first_file.stem}#{n}" for n, _ in tunes[:4]]
     assert all(isinstance(p, Piece) and len(p.notes) and p.key is not None for p in pieces)
     assert pieces[0].meta["title"] == "Das Hildebrandslied"

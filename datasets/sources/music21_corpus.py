@@ -11,8 +11,10 @@ so a stale cache can never change the data; musebench's cache stores the result.
   duplicated entries are one piece), the four voices as tracks (soprano = melody,
   track 0), one chord per beat from :func:`musebench.datasets.chords.derive_chords`,
   key from music21's Krumhansl-Schmuckler analysis.
-- ``essen`` / ``oneills``: one monophonic Piece per ABC tune (id = file + tune number),
-  key from the tune's ``K:`` field; a tune music21 cannot parse is skipped alone.
+- ``essen`` / ``oneills``: one monophonic Piece per ABC tune (id = file + tune number);
+  key from the tune's ``K:`` field for O'Neill's (it names the mode: ``K:Em``), from
+  music21's key analysis for Essen (whose ``K:`` fields are bare key signatures);
+  a tune music21 cannot parse is skipped alone.
 """
 
 from __future__ import annotations
@@ -69,12 +71,14 @@ def _exact_work(name: str, found: Any) -> Path:
 
 
 def score_to_piece(score: Any, piece_id: str, source: str,
-                   track_names: list[str] | None = None) -> Piece:
+                   track_names: list[str] | None = None, analyse_key: bool = False) -> Piece:
     """A music21 Score (or Part) as a Piece on a 16th-note grid, one track per part.
 
     Bar lines land on multiples of ``steps_per_bar``: a pickup measure is shifted right
     by its missing length. Grace notes (zero duration) and chord symbols are left out;
-    ties are merged. ``track_names`` is used when it names every part.
+    ties are merged. ``track_names`` is used when it names every part. The key is the
+    score's own (major/minor) Key unless ``analyse_key`` or there is none; then music21's
+    key analysis (Aarden-Essen profiles) decides.
     """
     from music21 import harmony, meter, tempo
     from music21 import key as m21key
@@ -112,7 +116,7 @@ def score_to_piece(score: Any, piece_id: str, source: str,
     marks = flat.getElementsByClass(tempo.MetronomeMark)
     qpm = marks[0].getQuarterBPM() if len(marks) else None
     keys = flat.getElementsByClass(m21key.Key)
-    found = keys[0] if len(keys) else None
+    found = keys[0] if len(keys) and not analyse_key else None
     if found is None or found.mode not in ("major", "minor"):
         found = score.analyze("key")
     names = track_names if track_names and len(track_names) == len(parts) else \
@@ -150,12 +154,13 @@ def split_abc_tunes(text: str) -> tuple[str, list[tuple[str, str]]]:
     return header, tunes
 
 
-def parse_abc_file(path: str, source: str) -> list[Piece | Skipped]:
+def parse_abc_file(path: str, source: str, analyse_key: bool = False) -> list[Piece | Skipped]:
     """Every tune of one ABC file as a monophonic Piece; a broken tune is Skipped alone.
 
     Each tune is parsed on its own (after the file header), so a tune that breaks
     music21's parser, or leaves it in a bad state (an unfinished triplet), cannot
-    affect the next one.
+    affect the next one. ``analyse_key``: ignore the ``K:`` field (a bare key
+    signature in some collections) and let music21's key analysis find the mode.
     """
     from music21 import abcFormat
     from music21.abcFormat import translate
@@ -172,7 +177,8 @@ def parse_abc_file(path: str, source: str) -> list[Piece | Skipped]:
             handler = abcFormat.ABCHandler()
             handler.process(header + text)
             score = translate.abcToStreamScore(handler)
-            piece = score_to_piece(score, f"{source}/{stem}#{number}", source, ["melody"])
+            piece = score_to_piece(score, f"{source}/{stem}#{number}", source, ["melody"],
+                                   analyse_key)
         except Exception as error:  # noqa: BLE001 - music21 raises many unrelated types
             message = " ".join(str(error).split())[:200]
             out.append(Skipped(where, f"music21 cannot parse the tune: {type(error).__name__}: {message}"))
@@ -189,8 +195,8 @@ def _chorale_batch(paths: list[str]) -> list[Piece | Skipped]:
     return [parse_chorale(path) for path in paths]
 
 
-def _abc_batch(paths: list[str], source: str) -> list[Piece | Skipped]:
-    return [item for path in paths for item in parse_abc_file(path, source)]
+def _abc_batch(paths: list[str], source: str, analyse_key: bool) -> list[Piece | Skipped]:
+    return [item for path in paths for item in parse_abc_file(path, source, analyse_key)]
 
 
 class Music21Corpus(Source):
@@ -257,12 +263,14 @@ class AbcFolkTunes(Music21Corpus):
     """Monophonic folk tunes from one folder of music21's ABC corpus."""
 
     folder: ClassVar[str]
+    #: True where the collection's ``K:`` fields are key signatures without a mode.
+    analyse_key: ClassVar[bool] = False
 
     def files(self) -> list[Path]:
         return sorted((corpus_root() / self.folder).glob("*.abc"))[:self.limit]
 
     def parse_batch(self, paths: list[str]) -> list[Piece | Skipped]:
-        return _abc_batch(paths, self.name)
+        return _abc_batch(paths, self.name, self.analyse_key)
 
 
 class EssenFolksongs(AbcFolkTunes):
@@ -271,6 +279,7 @@ class EssenFolksongs(AbcFolkTunes):
     name = "essen"
     description = "music21's Essen folk songs (ABC): monophonic melodies with keys"
     folder = "essenFolksong"
+    analyse_key = True  # every K: field is a major-key name ("K: G"), even for minor tunes
 
 
 class OneillsTunes(AbcFolkTunes):
