@@ -36,7 +36,6 @@ from musebench.datasets.sources.base import Skipped, Source
 
 STEPS_PER_BEAT = 4
 DEFAULT_TEMPO = 100.0
-FILES_PER_TASK = 4
 PREFERRED_FORMATS = {".mxl": 0, ".xml": 1, ".musicxml": 2, ".krn": 3}
 
 
@@ -209,6 +208,8 @@ class Music21Corpus(Source):
 
     needs_data_root: ClassVar[bool] = False
     has_official_splits: ClassVar[bool] = False
+    #: Files per worker task: enough to amortise the hand-off, few enough to balance.
+    files_per_task: ClassVar[int] = 1
 
     def __init__(self, limit: int | None = None, workers: int | None = None) -> None:
         self.limit = limit
@@ -227,7 +228,8 @@ class Music21Corpus(Source):
 
     def read(self, root: Path | None) -> Iterator[Piece | Skipped]:
         paths = [str(path) for path in self.files()]
-        batches = [paths[i:i + FILES_PER_TASK] for i in range(0, len(paths), FILES_PER_TASK)]
+        size = self.files_per_task
+        batches = [paths[i:i + size] for i in range(0, len(paths), size)]
         workers = min(self.workers or os.cpu_count() or 1, max(len(batches), 1))
         if workers <= 1:
             for batch in batches:
@@ -251,6 +253,7 @@ class BachChorales(Music21Corpus):
 
     name = "bach"
     description = "music21's Bach chorales: 4 voices (soprano = melody), per-beat chords, key"
+    files_per_task = 8  # one small chorale per file; ABC files hold hundreds of tunes
 
     def files(self) -> list[Path]:
         return chorale_files()[:self.limit]
