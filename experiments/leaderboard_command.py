@@ -42,10 +42,9 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = [row for store in stores for row in read_rows(store)]
     datasets = sorted({r["dataset"] for r in rows} | ({args.dataset} if args.dataset else set()))
     if not args.no_reference:
-        cache = stores[0].parent / "reference"
         for dataset in datasets:
             try:
-                rows.append(real_data_row(dataset, cache, args.data_root))
+                rows.append(real_data_row(dataset, args.data_root))
             except (OSError, KeyError, ValueError) as error:
                 print(f"leaderboard: no reference row for {dataset}: {error}", file=sys.stderr)
     rows += [r for r in published_rows() if r["dataset"] in datasets]

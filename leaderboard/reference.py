@@ -3,7 +3,8 @@
 - Real data: the test split scored as if it were a model's samples, against the training
   split (``metrics.score(test, reference=train, train=train)``): what a perfect model of
   the data would reach (DESIGN.md, "Metrics"). Computed once per dataset and cached in
-  ``<cache>/reference-<dataset>.json``, keyed by the split sizes and piece ids.
+  ``<musebench cache>/reference/<dataset>.json``, keyed by the splits' piece ids and the
+  metrics' source code, so a change to either recomputes it.
 - Published: the log-likelihood per time step and expected frame accuracy reported by
   Boulanger-Lewandowski, Bengio & Vincent (ICML 2012, Table 1) for the four Boulanger
   datasets, read from ``$MUSEBENCH_DATA/../reference-results.csv`` when present, else
@@ -60,34 +61,41 @@ def published_rows(path: Path | None = None) -> list[dict[str, Any]]:
     return rows
 
 
-def _data_key(train: list, test: list) -> str:
-    ids = "\n".join(p.id for p in train) + "\n--\n" + "\n".join(p.id for p in test)
-    return hashlib.sha256(ids.encode()).hexdigest()[:16]
+def _cache_key(train: list, test: list) -> str:
+    """Hash of the splits' piece ids and of every metrics source file."""
+    import musebench.metrics
+
+    digest = hashlib.sha256()
+    digest.update("\n".join(p.id for p in train).encode() + b"\n--\n")
+    digest.update("\n".join(p.id for p in test).encode())
+    for source in sorted(Path(musebench.metrics.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
-def real_data_row(dataset: str, cache: Path, data_root: Path | None = None,
+def real_data_row(dataset: str, data_root: Path | None = None,
                   refresh: bool = False) -> dict[str, Any]:
     """The real test split scored against the training split, cached per dataset.
 
     Args:
         dataset: a data source name.
-        cache: folder of the cached reference rows.
         data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
         refresh: recompute even if cached.
     """
     from musebench.datasets import load
+    from musebench.datasets.cache import cache_dir
     from musebench.metrics import score
 
     data = load(dataset, data_root)
-    key = _data_key(data.train, data.test)
-    path = Path(cache) / f"reference-{dataset.replace(':', '_').replace('/', '_')}.json"
+    key = _cache_key(data.train, data.test)
+    path = cache_dir() / "reference" / f"{dataset.replace(':', '_').replace('/', '_')}.json"
     if path.exists() and not refresh:
         cached = json.loads(path.read_text())
-        if cached.get("data_key") == key:
+        if cached.get("key") == key:
             return cached["row"]
     metrics = {k: float(v) for k, v in score(data.test, reference=data.train,
                                              train=data.train).items()}
     row = {"kind": "reference", "model": REAL_DATA, "dataset": dataset, "preset": "-",
            "metrics": metrics}
-    atomic_write_text(path, json.dumps({"data_key": key, "row": row}, allow_nan=True))
+    atomic_write_text(path, json.dumps({"key": key, "row": row}, allow_nan=True))
     return row
