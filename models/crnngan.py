@@ -22,10 +22,11 @@ NIPS 2016 CML workshop (arXiv:1611.09904), Sec. 2-4, and the author's code
   compares the adversarial losses, which share a scale; feature matching does not).
 
 Speed: teacher-forced passes (pre-training, validation) run the fused ``nn.LSTM`` over the
-whole sequence; free-running generation must feed each output back, so it calls the same
-``nn.LSTM`` one step at a time with its ``(h, c)`` state — the same weights and maths as
-the paper's cell loop, still on the fused kernel (measured ~7x faster than ``LSTMCell``
-steps here). ``tests/test_crnngan_model.py`` pins that both passes give equal outputs.
+whole sequence; free-running generation (adversarial training, sampling) must feed each
+output back, so it steps ``torch.lstm_cell`` over the same ``nn.LSTM`` weights. Measured
+here (experiments/perf_models_gan.py) calling ``nn.LSTM`` once per step was ~12x slower
+than the cell steps. ``tests/test_crnngan_model.py`` pins that both passes give equal
+outputs.
 """
 
 from __future__ import annotations
@@ -62,14 +63,25 @@ class EventGenerator(nn.Module):
         return self.output_layer(hidden)
 
     def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        """Free-running: ``(B, T, F)`` events, each step fed its own previous output."""
+        """Free-running: ``(B, T, F)`` events, each step fed its own previous output.
+
+        Each step runs the LSTM's layers as ``torch.lstm_cell`` on the ``nn.LSTM``'s own
+        weights (the same maths; per-step ``nn.LSTM`` calls pay a large fixed overhead).
+        """
+        lstm = self.lstm
+        weights = [[getattr(lstm, f"{name}_l{k}") for name in
+                    ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+                   for k in range(lstm.num_layers)]
+        zeros = noise.new_zeros(noise.shape[0], lstm.hidden_size)
+        states = [(zeros, zeros)] * lstm.num_layers
         output = noise.new_zeros(noise.shape[0], self.n_features)
-        state = None
         outputs = []
         for t in range(noise.shape[1]):
             x = F.relu(self.input_layer(torch.cat([noise[:, t], output], -1)))
-            hidden, state = self.lstm(x.unsqueeze(1), state)
-            output = self.output_layer(hidden[:, 0])
+            for k, layer in enumerate(weights):
+                states[k] = torch.lstm_cell(x, states[k], *layer)
+                x = states[k][0]
+            output = self.output_layer(x)
             outputs.append(output)
         return torch.stack(outputs, 1)
 
