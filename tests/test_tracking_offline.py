@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,20 @@ BLOCK = 32768  # the .wandb file is a LevelDB-style log: 32 KiB blocks of framed
 HEADER = 7  # ':W&B', magic (2 bytes), version (1 byte); each record: crc 4, length 2, type 1
 
 
+def finished_records(path: Path, timeout: float = 20.0) -> list:
+    """The records of ``path`` once W&B's writer process has flushed the run's exit record
+    (``run.finish()`` returns before the background writer is done)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        records = wandb_records(path) if path.exists() else []
+        if any(r.WhichOneof("record_type") == "exit" for r in records):
+            return records
+        assert time.monotonic() < deadline, f"{path}: no exit record after {timeout} s"
+        time.sleep(0.1)
+
+
 def wandb_records(path: Path) -> list:
-    """Every protobuf ``Record`` of an offline ``run-*.wandb`` file."""
+    """Every protobuf ``Record`` of an offline ``run-*.wandb`` file (complete ones only)."""
     from wandb.proto import wandb_internal_pb2
 
     data, records, pending, offset = path.read_bytes(), [], b"", HEADER
@@ -26,6 +39,8 @@ def wandb_records(path: Path) -> list:
             offset += BLOCK - offset % BLOCK
             continue
         _, length, kind = struct.unpack("<IHB", data[offset:offset + 7])
+        if offset + 7 + length > len(data):  # still being written
+            break
         pending += data[offset + 7:offset + 7 + length]
         offset += 7 + length
         if kind in (1, 4):  # FULL or LAST fragment
@@ -47,7 +62,7 @@ def test_offline_score_run_keeps_the_metrics_in_its_summary(tmp_path, monkeypatc
                                                                 "nll_per_step": 3.25})
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
-    records = wandb_records(next(runs[0].glob("run-*.wandb")))
+    records = finished_records(runs[0] / f"run-{runs[0].name.rsplit('-', 1)[-1]}.wandb")
     summary = {item.key or ".".join(item.nested_key): json.loads(item.value_json)
                for r in records if r.WhichOneof("record_type") == "summary"
                for item in r.summary.update}
