@@ -4,7 +4,8 @@ The loop knows nothing model-specific. It builds the model from its config
 (``get_model(name)(**config["model"])``), the data from ``MusicDataModule(codec=model.codec,
 **config["data"])``, lets the model learn statistics (:meth:`fit_statistics`), trains with
 a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard; skipped when
-``trainer.max_epochs`` is 0), generates ``generate.n`` samples conditioned on the test
+``trainer.max_epochs`` is 0; the best checkpoint by the model's ``monitor`` is restored
+after), generates ``generate.n`` samples conditioned on the test
 split, writes them (MIDI, PNG, WAV), scores them with :func:`musebench.metrics.score`
 against the test and training splits, adds test likelihood metrics where the model has a
 likelihood, and appends one row to the results store. Generation, scoring and recording
@@ -116,6 +117,15 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                       **kwargs)
 
 
+def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:
+    """Load the weights of the best checkpoint by the model's ``monitor`` (if one was
+    saved), so samples and test likelihoods come from the model selected on validation."""
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    if best and Path(best).is_file():
+        state = torch.load(best, map_location=model.device, weights_only=False)["state_dict"]
+        model.load_state_dict(state)
+
+
 def likelihood_metrics(model: MusicGenerator, loader: Any) -> dict[str, float]:
     """Test NLL per step and expected frame accuracy over ``loader`` (likelihood models)."""
     from musebench.metrics.likelihood import LikelihoodTotals
@@ -192,6 +202,7 @@ def bench(
     trainer = build_trainer(config, model, folder, logger, devices, precision)
     if config["trainer"].get("max_epochs", 1) != 0:
         trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
+        restore_best(model, trainer)
     train_seconds = time.perf_counter() - started
     if logger is not None:
         logger.experiment.finish()

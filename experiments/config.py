@@ -3,7 +3,9 @@
 ``experiments/configs/<model>.yaml`` has the sections ``model`` (the class's keyword
 arguments), ``data`` (:class:`~musebench.datasets.datamodule.MusicDataModule` arguments),
 ``trainer`` (``pl.Trainer`` arguments), ``generate`` (``n`` and sampling options) and
-``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base).
+``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base), and
+optionally ``early_stopping`` (``EarlyStopping`` arguments such as ``patience``; the
+monitored metric is the model's ``monitor``).
 Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars; a key that is
 not in the config is an error naming it, so a typo never silently does nothing.
 """
