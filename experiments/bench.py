@@ -215,8 +215,6 @@ def bench(
     samples = model.generate(n, conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
     written = write_samples(samples, folder / "samples")
-    tracking.log_samples(folder, config, tags, run_name, written.png, written.wav,
-                         folder / "samples")
 
     from musebench.metrics import score
 
@@ -226,7 +224,6 @@ def bench(
         metrics.update(likelihood_metrics(model, data.test_dataloader()))
     atomic_write_text(folder / "metrics.json", json.dumps(
         {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}, indent=1))
-    tracking.log_scores(folder, config, tags, run_name, metrics)
 
     row = {
         "run_id": run_name,
@@ -246,6 +243,9 @@ def bench(
         "metrics": metrics,
     }
     append_row(row, results or Path(out) / "results.jsonl")
+    tracking.log_samples(folder, config, tags, run_name, written.png, written.wav,
+                         folder / "samples")
+    tracking.log_scores(folder, config, tags, run_name, metrics)
     return BenchResult(folder, row, folder / "samples")
 
 

@@ -90,3 +90,23 @@ def test_mode_follows_the_environment(monkeypatch, mode):
 def test_tags_name_dataset_preset_and_precision():
     assert tracking.run_tags(CONFIG, "bf16-mixed") == [
         "dataset:fixture", "preset:smoke", "precision:bf16-mixed"]
+
+
+def test_sample_run_logs_images_audio_and_artifact_offline(tmp_path, monkeypatch):
+    import numpy as np
+
+    from musebench.datasets.piece import Piece, make_notes
+    from musebench.experiments.samples import write_samples
+
+    monkeypatch.setenv("WANDB_MODE", "offline")
+    monkeypatch.setenv("WANDB_SILENT", "true")
+    written = write_samples([Piece(make_notes(np.arange(4) * 4, 4, 60 + np.arange(4)))],
+                            tmp_path / "samples", audio=False)
+    fake_wav = tmp_path / "samples" / "sample_000.wav"  # no soundfile/fluidsynth needed
+    fake_wav.write_bytes(b"RIFF")
+    with pytest.warns(UserWarning):  # wandb.Audio of a bad WAV, or missing soundfile
+        tracking.log_samples(tmp_path, CONFIG, [], "s", written.png, [fake_wav],
+                             tmp_path / "samples")
+    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+    assert len(runs) == 1
+    assert list(runs[0].glob("files/media/images/samples/piano_roll_*.png"))
