@@ -113,6 +113,10 @@ class MidiNet(MusicGenerator):
         real_label: smoothed label of real bars (0.9).
         g_steps: generator updates per discriminator update (2).
         bars: bars per generated sample (8).
+        note_threshold: on generation, a step sounds its most probable pitch when that
+            probability exceeds this; 0 writes a note at every step (the roll has no
+            rests to learn from in most bars, and an under-trained generator's
+            probabilities sit far below 0.5 because of the mean-bar term).
     """
 
     conditional = True
@@ -121,13 +125,13 @@ class MidiNet(MusicGenerator):
     def __init__(self, use_chord: bool = True, condition_layers: int = 4, g_channels: int = 128,
                  d_channels: int = 64, cond_channels: int = 16, lr: float = 2e-4,
                  beta1: float = 0.5, lambda1: float = 0.1, lambda2: float = 0.01,
-                 real_label: float = 0.9, g_steps: int = 2, bars: int = 8, **hparams: Any
-                 ) -> None:
+                 real_label: float = 0.9, g_steps: int = 2, bars: int = 8,
+                 note_threshold: float = 0.0, **hparams: Any) -> None:
         super().__init__(use_chord=use_chord, condition_layers=condition_layers,
                          g_channels=g_channels, d_channels=d_channels,
                          cond_channels=cond_channels, lr=lr, beta1=beta1, lambda1=lambda1,
                          lambda2=lambda2, real_label=real_label, g_steps=g_steps, bars=bars,
-                         **hparams)
+                         note_threshold=note_threshold, **hparams)
 
     def configure_codec(self) -> MidiNetCodec:
         return MidiNetCodec()
@@ -219,7 +223,7 @@ class MidiNet(MusicGenerator):
         out = []
         for b in range(bars_n):
             previous = self.generator_net(z[b].to(self.device), chords[:, b], previous)
-            previous = one_note_per_step(previous)
+            previous = one_note_per_step(previous, self.hparams.note_threshold)
             out.append(previous)
         self.train(was_training)
         rolls = torch.stack(out, 1).cpu().numpy()  # (n, bars, 1, 16, 128)
