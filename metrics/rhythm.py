@@ -101,7 +101,7 @@ def note_density(batch: NoteBatch) -> np.ndarray:
 
 def _onset_intervals(batch: NoteBatch) -> tuple[np.ndarray, np.ndarray]:
     """(piece, interval in beats) between consecutive distinct onsets of each piece."""
-    distinct = np.r_[True, (batch.piece[1:] != batch.piece[:-1])
+    distinct = np.r_[np.ones(min(len(batch.piece), 1), bool), (batch.piece[1:] != batch.piece[:-1])
                      | (batch.start[1:] != batch.start[:-1])]
     piece, start = batch.piece[distinct], batch.start[distinct]
     pair = np.flatnonzero(piece[1:] == piece[:-1])
