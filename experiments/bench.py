@@ -152,6 +152,7 @@ def bench(
     resume: bool = False,
     data_root: Path | None = None,
     results: Path | None = None,
+    audio: bool = True,
 ) -> BenchResult | None:
     """Train, sample, score and record one run; see the module docstring.
 
@@ -167,6 +168,7 @@ def bench(
         resume: continue from ``checkpoints/last.ckpt`` of the same settings.
         data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
         results: the results store (default ``<out>/results.jsonl``).
+        audio: render WAV where fluidsynth is installed.
 
     Returns:
         The result on rank 0, None on other ranks.
@@ -214,7 +216,7 @@ def bench(
     started = time.perf_counter()
     samples = model.generate(n, conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
-    written = write_samples(samples, folder / "samples")
+    written = write_samples(samples, folder / "samples", audio=audio)
 
     from musebench.metrics import score
 

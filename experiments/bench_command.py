@@ -23,6 +23,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs"))
     parser.add_argument("--results", type=Path, default=None,
                         help="results store (default: $MUSEBENCH_RESULTS or <out>/results.jsonl)")
+    parser.add_argument("--no-audio", dest="audio", action="store_false",
+                        help="skip WAV rendering even where fluidsynth is installed")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="config override, e.g. model.hidden=64")
 
@@ -53,7 +55,7 @@ def run_one(args: argparse.Namespace) -> int:
     result = bench(args.model, dataset=args.dataset, preset=args.preset, seed=args.seed,
                    devices=args.devices, precision=args.precision, out=args.out,
                    overrides=args.overrides, resume=args.resume, data_root=args.data_root,
-                   results=_results(args))
+                   results=_results(args), audio=args.audio)
     if result is not None:
         print(f"run {result.row['run_id']}: samples in {result.samples}")
         for key, value in sorted(result.row["metrics"].items()):
@@ -72,7 +74,7 @@ def run_all(args: argparse.Namespace) -> int:
         try:
             bench(name, preset=args.preset, seed=args.seed, devices=args.devices,
                   precision=args.precision, out=args.out, overrides=args.overrides,
-                  data_root=args.data_root, results=_results(args))
+                  data_root=args.data_root, results=_results(args), audio=args.audio)
         except Exception as error:  # noqa: BLE001 - one model's failure must not stop the rest
             print(f"   {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
             failed.append(name)

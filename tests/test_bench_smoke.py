@@ -26,7 +26,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, session_cache: Path) -> Path:
         for model, seed, folder in [("markov", 0, "a"), ("markov", 0, "b"), ("markov", 1, "a"),
                                     ("random", 0, "a")]:
             bench(model, preset="smoke", seed=seed, out=out / folder,
-                  results=out / "results.jsonl")
+                  results=out / "results.jsonl", audio=False)
     return out
 
 
@@ -35,7 +35,7 @@ def rows_of(runs: Path, model: str, seed: int) -> list[dict]:
             if r["model"] == model and r["seed"] == seed]
 
 
-@pytest.mark.slow  # the module's four smoke runs take ~15 s together
+@pytest.mark.slow  # the module's four smoke runs take ~10 s together
 def test_a_run_writes_samples_metrics_and_a_full_row(runs):
     row = rows_of(runs, "markov", 1)[0]
     folder = Path(row["folder"])
@@ -53,14 +53,14 @@ def test_a_run_writes_samples_metrics_and_a_full_row(runs):
         assert np.isfinite(row["metrics"][metric]), metric
 
 
-@pytest.mark.slow  # the module's four smoke runs take ~15 s together
+@pytest.mark.slow  # the module's four smoke runs take ~10 s together
 def test_samples_are_readable_midi_with_the_conditions_chords(runs):
     folder = Path(rows_of(runs, "markov", 0)[0]["folder"])
     piece = Piece.from_midi(folder / "samples" / "sample_000.mid")
     assert len(piece.notes) > 0 and len(piece.chords) > 0
 
 
-@pytest.mark.slow  # the module's four smoke runs take ~15 s together
+@pytest.mark.slow  # the module's four smoke runs take ~10 s together
 def test_same_seed_gives_identical_metrics_and_other_seed_other_samples(runs):
     first, again = rows_of(runs, "markov", 0)
     other = rows_of(runs, "markov", 1)[0]
@@ -71,7 +71,7 @@ def test_same_seed_gives_identical_metrics_and_other_seed_other_samples(runs):
     assert midi[0] == midi[1] != midi[2]
 
 
-@pytest.mark.slow  # the module's four smoke runs take ~15 s together
+@pytest.mark.slow  # the module's four smoke runs take ~10 s together
 def test_leaderboard_shows_both_baselines_beside_the_reference(runs, capsys):
     assert main(["leaderboard", "--results", str(runs / "results.jsonl"), "--format", "md"]) == 0
     header = next(line for line in capsys.readouterr().out.splitlines()
