@@ -18,6 +18,7 @@ from musebench.models.midinet import (
     discriminator_loss,
     fold_into_range,
     generator_loss,
+    one_note_per_step,
 )
 
 TINY = {"g_channels": 8, "d_channels": 4, "cond_channels": 4}
@@ -106,3 +107,11 @@ def test_training_logs_both_losses_and_changes_the_generator() -> None:
     assert all(math.isfinite(float(trainer.logged_metrics[k])) for k in ("d_loss", "g_loss"))
     after = list(model.generator_net.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_one_note_per_step_keeps_the_most_probable_pitch_above_the_threshold() -> None:
+    bar = torch.zeros(1, 1, 2, 4)
+    bar[0, 0, 0] = torch.tensor([0.1, 0.3, 0.2, 0.0])
+    bar[0, 0, 1] = torch.tensor([0.9, 0.1, 0.6, 0.0])
+    assert one_note_per_step(bar, 0.0)[0, 0].tolist() == [[0, 1, 0, 0], [1, 0, 0, 0]]
+    assert one_note_per_step(bar, 0.5)[0, 0].tolist() == [[0, 0, 0, 0], [1, 0, 0, 0]]
