@@ -6,8 +6,9 @@ arguments), ``data`` (:class:`~musebench.datasets.datamodule.MusicDataModule` ar
 ``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base), and
 optionally ``early_stopping`` (``EarlyStopping`` arguments such as ``patience``; the
 monitored metric is the model's ``monitor``).
-Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars; a key that is
-not in the config is an error naming it, so a typo never silently does nothing.
+Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars. A preset or
+override key that is not in the base config is an error naming it (``trainer`` and
+``generate`` accept any key), so a typo never silently does nothing.
 """
 
 from __future__ import annotations
@@ -112,7 +113,10 @@ def load_config(
     if preset not in presets:
         raise ConfigError(f"{path}: unknown preset {preset!r}; valid presets: "
                           f"{', '.join(sorted(presets)) or '(none)'}")
-    config = merge(raw, presets[preset] or {}, strict=False)
+    try:
+        config = merge(raw, presets[preset] or {}, strict=True)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: preset {preset!r}: {error}") from None
     config = merge(config, parse_overrides(overrides or []), strict=True)
     config["name"] = model
     config["preset"] = preset

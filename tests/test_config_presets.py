@@ -61,3 +61,12 @@ def test_every_model_config_has_the_sections_and_presets(path):
     assert set(PRESETS) <= set(raw["presets"]), f"{path.name} lacks a preset"
     smoke = load_config(path.stem, "smoke")
     assert smoke["data"]["source"] == "fixture", f"{path.name}: smoke must use fixture data"
+
+
+def test_a_preset_with_an_unknown_key_names_the_file_preset_and_key(tmp_path):
+    path = tmp_path / "toy.yaml"
+    path.write_text(yaml.safe_dump({
+        "model": {"hidden": 8}, "data": {"source": "fixture"}, "trainer": {},
+        "generate": {"n": 1}, "presets": {"smoke": {"model": {"hiden": 4}}}}))
+    with pytest.raises(ConfigError, match=r"toy\.yaml: preset 'smoke': .*'model\.hiden'"):
+        load_config("toy", "smoke", path=path)
