@@ -134,9 +134,11 @@ def states_to_notes(play: np.ndarray, articulate: np.ndarray, lowest: int) -> np
     before = np.zeros((steps + 1, width), dtype=bool)
     before[1:] = play
     starts = play & (articulate | ~before[:-1])
-    after = np.zeros((steps + 1, width), dtype=bool)
-    after[:-1] = starts
-    ends = play & (~np.vstack([play[1:], np.zeros((1, width), dtype=bool)]) | after[1:])
+    plays_next = np.zeros_like(play)
+    plays_next[:-1] = play[1:]
+    starts_next = np.zeros_like(play)
+    starts_next[:-1] = starts[1:]
+    ends = play & (~plays_next | starts_next)
     on_step, on_pitch = np.nonzero(starts)
     end_step, end_pitch = np.nonzero(ends)
     on = np.lexsort((on_step, on_pitch))
