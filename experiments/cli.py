@@ -1,7 +1,8 @@
-"""The ``musebench`` command: one sub-command module per job, registered below.
+"""musebench: train, sample, score and compare symbolic-music generators.
 
-Each module in :data:`COMMAND_MODULES` defines ``register(subparsers)``, which adds its
-sub-command(s) and sets ``func`` (called with the parsed arguments, returning an exit code).
+The command has one sub-command module per job, registered below. Each module in
+:data:`COMMAND_MODULES` defines ``register(subparsers)``, which adds its sub-command(s)
+and sets ``func`` (called with the parsed arguments, returning an exit code).
 """
 
 from __future__ import annotations
