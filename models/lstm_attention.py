@@ -35,11 +35,12 @@ import torch
 from torch import nn
 
 from musebench.datasets.piece import Piece
-from musebench.models.base import MusicGenerator, StepLikelihood
+from musebench.models.base import StepLikelihood
+from musebench.models.likelihood_generator import LikelihoodGenerator
 from musebench.models.token_codec import SPECIALS, TokenCodec
 
 
-class LSTMAttention(MusicGenerator):
+class LSTMAttention(LikelihoodGenerator):
     """Two-stream (pitch, duration) LSTM with causal additive attention.
 
     Args:
@@ -149,20 +150,6 @@ class LSTMAttention(MusicGenerator):
         else:
             mask = torch.ones_like(log_prob, dtype=torch.bool)
         return StepLikelihood(log_prob=log_prob, mask=mask)
-
-    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Pitch plus duration cross-entropy, averaged over real target tokens."""
-        likelihood = self.log_likelihood(batch)
-        mask = likelihood.mask
-        return -(likelihood.log_prob * mask).sum() / mask.sum().clamp(min=1)
-
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self.loss(batch)
-        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["pitch"]))
-        return loss
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self.loss(batch), prog_bar=True, batch_size=len(batch["pitch"]))
 
     # ------------------------------------------------------------- generation
     @torch.no_grad()

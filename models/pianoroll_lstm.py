@@ -37,10 +37,11 @@ from torch import nn
 
 from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.piece import Piece
-from musebench.models.base import MusicGenerator, StepLikelihood
+from musebench.models.base import StepLikelihood
+from musebench.models.likelihood_generator import LikelihoodGenerator
 
 
-class PianoRollLSTM(MusicGenerator):
+class PianoRollLSTM(LikelihoodGenerator):
     """Next-frame sigmoid LSTM on an 88-key frame roll.
 
     Args:
@@ -123,21 +124,6 @@ class PianoRollLSTM(MusicGenerator):
         log_prob, probs = self.step_log_probs(roll)
         return StepLikelihood(log_prob=log_prob, mask=step_mask(batch, roll.shape[1]),
                               note_probs=probs, note_targets=roll.float())
-
-    def loss(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Mean over real frames of the summed binary cross-entropy (= -mean log-prob)."""
-        roll = batch["roll"]
-        log_prob, _ = self.step_log_probs(roll)
-        mask = step_mask(batch, roll.shape[1])
-        return -(log_prob * mask).sum() / mask.sum().clamp(min=1)
-
-    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        loss = self.loss(batch)
-        self.log("train_loss", loss, prog_bar=True, batch_size=len(batch["roll"]))
-        return loss
-
-    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self.loss(batch), prog_bar=True, batch_size=len(batch["roll"]))
 
     # ------------------------------------------------------------- generation
     @torch.no_grad()
