@@ -13,8 +13,21 @@ turns a set of generated Pieces into one flat dict:
     - ``copy_rate_bars`` and ``nn_distance_train`` (memorisation, with bootstrap
       intervals) when ``train`` is given.
 
-Set-level comparisons (``oa_*``, ``kl_*``, NDB, the pairwise ratio, the unique share)
-carry no interval: a bootstrap would re-run the whole comparison per resample.
+Set-level figures (``oa_*``, ``kl_*`` and their means, ``ndb``, ``ndb_ratio``,
+``diversity_pairwise``, ``diversity_pairwise_ratio``, ``unique_share``) get
+``_ci_low`` / ``_ci_high`` too: 95 % percentile bootstrap intervals over
+``min(n_boot, SET_BOOT)`` resamples of the generated samples (drawn with replacement,
+seeded by ``seed``; the reference and train sets held fixed). Features, descriptors, NDB
+bin assignments and distance matrices are computed once; each resample only re-weights
+them by how often it drew each sample (pairs of two copies of one drawn sample are left
+out, as the diagonal is in the point value):
+
+    - pairwise ratio: :math:`w^\\top D w / ((\\sum w)^2 - \\sum w^2)` over the reference's
+      (fixed) mean pairwise distance;
+    - unique share: the mean over the drawn samples of ``1 / c_i`` (``c_i`` the number of
+      the n samples sharing sample i's content; its plain mean is the unique share);
+    - NDB: the z-tests on the resampled per-bin counts against the fixed reference counts;
+    - OA / KL: :func:`musebench.metrics.distribution.resampled_overlap_and_kl`.
 """
 
 from __future__ import annotations
@@ -29,7 +42,17 @@ import numpy as np
 from musebench.datasets.piece import Piece
 from musebench.metrics import diversity, harmony, pitch, rhythm
 from musebench.metrics.batch import NoteBatch
-from musebench.metrics.distribution import bootstrap_means, bootstrap_ratio, compare_features
+from musebench.metrics.distribution import (
+    bootstrap_means,
+    bootstrap_ratio,
+    compare_features,
+    percentile_interval,
+    resample_counts,
+)
+
+#: At most this many bootstrap resamples for the set-level intervals (each resample
+#: re-weights n^2 / 2 intra-set distances per feature, where a per-piece mean costs n).
+SET_BOOT = 200
 
 
 @dataclass(frozen=True)
@@ -136,7 +159,8 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
         samples: generated (or real, for the reference row) Pieces.
         reference: the test split; distribution and NDB are measured against it.
         train: the training split, for memorisation (copy rate, nearest neighbour).
-        n_boot: bootstrap resamples for the confidence intervals.
+        n_boot: bootstrap resamples for the per-piece intervals; the set-level intervals
+            use ``min(n_boot, SET_BOOT)``.
         seed: seeds the bootstrap and the NDB k-means.
 
     Returns:
@@ -157,10 +181,11 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
         out[name], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = mean[i], low[i], high[i]
         out[f"{name}_undefined"] = float(undefined[i])
     sample_points = scored.descriptors()
+    weights = resample_counts(len(samples), min(n_boot, SET_BOOT), seed)
     if len(samples) >= 2:
-        out.update(_diversity(scored, sample_points, ref, seed))
+        out.update(_diversity(scored, sample_points, ref, seed, weights))
     if reference:
-        out.update(compare_features(scored.features(), ref.features()))
+        out.update(compare_features(scored.features(), ref.features(), weights))
     if train:
         train_set = ScoredSet(train)
         copied, filled = diversity.copied_bars(scored.notes, train_set.notes)
@@ -174,20 +199,35 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
 
 
 def _diversity(scored: ScoredSet, points: np.ndarray, ref: ScoredSet,
-               seed: int) -> dict[str, float]:
-    """Set-level diversity of the samples, relative to the reference where it can be."""
-    out = {"unique_share": diversity.unique_share(scored.notes),
+               seed: int, weights: np.ndarray) -> dict[str, float]:
+    """Set-level diversity of the samples, relative to the reference where it can be,
+    each with the percentile interval of its resamples (``weights``: ``(B, n)`` counts)."""
+    uniqueness = diversity.uniqueness(scored.notes)
+    out = {"unique_share": float(uniqueness.mean()),
            "diversity_pairwise": diversity.mean_pairwise_distance(points)}
+    resampled = {"unique_share": (weights @ uniqueness) / weights.sum(axis=1),
+                 "diversity_pairwise": diversity.mean_pairwise_distance_resampled(points,
+                                                                                  weights)}
     if len(ref.pieces) >= 2:
         ref_points = ref.descriptors()
         ref_spread = diversity.mean_pairwise_distance(ref_points)
         out["diversity_pairwise_reference"] = ref_spread
         out["diversity_pairwise_ratio"] = (out["diversity_pairwise"] / ref_spread
                                            if ref_spread > 0 else float("nan"))
+        resampled["diversity_pairwise_ratio"] = (resampled["diversity_pairwise"] / ref_spread
+                                                 if ref_spread > 0
+                                                 else np.full(len(weights), np.nan))
         bins = ndb_bins(len(ref.pieces))
         if bins >= 2:
-            out["ndb"] = float(diversity.ndb(points, ref_points, bins, seed=seed))
+            sample_bin, count_r = diversity.ndb_assign(points, ref_points, bins, seed=seed)
+            count_s = np.bincount(sample_bin, minlength=bins)
+            out["ndb"] = float(diversity.ndb_from_counts(count_s, count_r))
             out["ndb_ratio"] = out["ndb"] / bins
+            one_hot = np.eye(bins)[sample_bin]
+            resampled["ndb"] = diversity.ndb_from_counts(weights @ one_hot, count_r)
+            resampled["ndb_ratio"] = resampled["ndb"] / bins
+    for name, values in resampled.items():
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_interval(values)
     return out
 
 

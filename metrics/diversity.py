@@ -91,6 +91,35 @@ def mean_pairwise_distance(points: np.ndarray) -> float:
     return float(distance[np.triu_indices(len(points), k=1)].mean())
 
 
+def mean_pairwise_distance_resampled(points: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """:func:`mean_pairwise_distance` of each bootstrap resample, from one distance matrix.
+
+    ``weights`` ``(B, n)``: times each point is drawn per resample (see
+    :func:`musebench.metrics.distribution.resample_counts`). Pairs of two copies of the
+    same drawn point are left out, as the diagonal is in the point estimate:
+
+    .. math:: \\bar d_b = \\frac{w_b^\\top D w_b}{(\\sum_i w_{bi})^2 - \\sum_i w_{bi}^2}
+
+    with ``D`` the ``(n, n)`` distance matrix (zero diagonal), computed once. NaN for a
+    resample that drew a single distinct point.
+    """
+    distance = pairwise_distances(points, points)
+    np.fill_diagonal(distance, 0.0)
+    weights = np.asarray(weights, dtype=float)
+    total = ((weights @ distance) * weights).sum(axis=1)
+    pairs = weights.sum(axis=1) ** 2 - (weights**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, total / pairs, np.nan)
+
+
+def uniqueness(batch: NoteBatch) -> np.ndarray:
+    """Per piece, ``1 / c_i`` with ``c_i`` the number of pieces of the set sharing its note
+    content; their mean is :func:`unique_share` exactly (each distinct content sums to 1)."""
+    _, inverse, counts = np.unique(piece_hashes(batch), return_inverse=True,
+                                   return_counts=True)
+    return 1.0 / counts[inverse.ravel()]
+
+
 def unique_share(batch: NoteBatch) -> float:
     """Share of distinct pieces: #distinct(note content) / n. NaN for an empty set."""
     if batch.n == 0:
@@ -109,19 +138,35 @@ def ndb(samples: np.ndarray, reference: np.ndarray, bins: int, seed: int = 0,
 
     has ``|z| > z_critical`` (1.96: alpha = 0.05, two-sided).
     """
+    sample_bin, count_r = ndb_assign(samples, reference, bins, seed=seed)
+    count_s = np.bincount(sample_bin, minlength=bins)
+    return int(ndb_from_counts(count_s, count_r, z_critical)[()])
+
+
+def ndb_assign(samples: np.ndarray, reference: np.ndarray, bins: int, seed: int = 0
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(bin of each sample, reference count per bin) of the NDB k-means bins."""
     if len(reference) < bins or len(samples) == 0:
         raise ValueError(f"ndb: need at least {bins} reference points and one sample")
     centres, _ = kmeans2(reference, bins, seed=seed, minit="++")
     ref_bin = np.argmin(pairwise_distances(reference, centres), axis=1)
     sample_bin = np.argmin(pairwise_distances(samples, centres), axis=1)
-    n_s, n_r = len(samples), len(reference)
-    count_s = np.bincount(sample_bin, minlength=bins)
-    count_r = np.bincount(ref_bin, minlength=bins)
+    return sample_bin, np.bincount(ref_bin, minlength=bins)
+
+
+def ndb_from_counts(count_s: np.ndarray, count_r: np.ndarray,
+                    z_critical: float = 1.96) -> np.ndarray:
+    """NDB from per-bin counts; ``count_s`` may carry leading (resample) axes ``(..., bins)``
+    so every bootstrap resample is tested at once against the fixed reference counts."""
+    count_s = np.asarray(count_s, dtype=float)
+    count_r = np.asarray(count_r, dtype=float)
+    n_s, n_r = count_s.sum(axis=-1, keepdims=True), count_r.sum()
     pooled = (count_s + count_r) / (n_s + n_r)
     se = np.sqrt(pooled * (1 - pooled) * (1 / n_s + 1 / n_r))
     diff = count_s / n_s - count_r / n_r
-    z = np.divide(diff, se, out=np.zeros(bins), where=se > 0)
-    return int((np.abs(z) > z_critical).sum())
+    z = np.divide(diff, se, out=np.zeros(np.broadcast_shapes(diff.shape, se.shape)),
+                  where=se > 0)
+    return (np.abs(z) > z_critical).sum(axis=-1)
 
 
 def copied_bars(samples: NoteBatch, train: NoteBatch) -> tuple[np.ndarray, np.ndarray]:

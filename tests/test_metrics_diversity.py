@@ -78,3 +78,31 @@ def test_copied_bars_are_counted_per_sample():
     copy, other = melody([60, 62, 64, 65, 60, 62, 64, 65]), melody([50, 52, 54, 55])
     copied, filled = diversity.copied_bars(batch(copy, other), batch(train))
     assert copied.tolist() == [2, 0] and filled.tolist() == [2, 1]
+
+
+def test_resampled_mean_pairwise_distance_by_hand():
+    points = np.array([[0.0, 0.0], [3.0, 4.0], [0.0, 8.0]])
+    ones = diversity.mean_pairwise_distance_resampled(points, np.ones((1, 3)))
+    assert ones[0] == pytest.approx(diversity.mean_pairwise_distance(points))
+    # draws 0, 0, 1: pairs of distinct draws (0,1) twice -> 5; one distinct piece -> NaN
+    drawn = diversity.mean_pairwise_distance_resampled(points, np.array([[2.0, 1, 0],
+                                                                         [3.0, 0, 0]]))
+    assert drawn[0] == pytest.approx(5.0) and np.isnan(drawn[1])
+
+
+def test_uniqueness_averages_to_the_unique_share():
+    a, b = melody([60, 62, 64, 65]), melody([60, 62, 64, 67])
+    u = diversity.uniqueness(batch(a, a, a, b))
+    np.testing.assert_allclose(u, [1 / 3, 1 / 3, 1 / 3, 1])
+    assert u.mean() == pytest.approx(diversity.unique_share(batch(a, a, a, b)))
+
+
+def test_ndb_from_counts_tests_every_resample_at_once():
+    rng = np.random.default_rng(0)
+    reference = np.r_[rng.normal(0, 0.1, (200, 2)), rng.normal(5, 0.1, (200, 2))]
+    collapsed = rng.normal(0, 0.1, (400, 2))
+    sample_bin, count_r = diversity.ndb_assign(collapsed, reference, 2)
+    count_s = np.bincount(sample_bin, minlength=2)
+    fair = np.array([200, 200])
+    np.testing.assert_array_equal(diversity.ndb_from_counts(np.stack([count_s, fair]),
+                                                            count_r), [2, 0])

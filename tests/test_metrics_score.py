@@ -88,3 +88,32 @@ def test_per_piece_gives_one_value_per_piece_for_every_applicable_metric():
     values = per_piece(random_set(3, 0, chords=False))
     assert "chord_conformance_notes" not in values
     assert all(v.shape == (3,) for v in values.values())
+
+
+SET_FIGURES = ("oa_pitch_range", "kl_pitch_range", "oa_mean", "kl_mean", "ndb", "ndb_ratio",
+               "diversity_pairwise", "diversity_pairwise_ratio", "unique_share")
+
+
+def test_set_level_figures_carry_seeded_intervals_that_bracket_them():
+    samples, reference = random_set(40, 0), random_set(60, 1)
+    result = score(samples, reference, n_boot=100, seed=3)
+    for name in SET_FIGURES:
+        low, high = result[f"{name}_ci_low"], result[f"{name}_ci_high"]
+        assert math.isfinite(low) and math.isfinite(high), name
+        assert low <= high, name
+    # OA / KL / NDB intervals may sit off a near-ideal point value (resampling noise)
+    for name in ("diversity_pairwise_ratio", "unique_share"):
+        assert result[f"{name}_ci_low"] <= result[name] <= result[f"{name}_ci_high"], name
+    assert score(samples, reference, n_boot=100, seed=3) == result
+    other = score(samples, reference, n_boot=100, seed=4)
+    assert other["oa_mean_ci_low"] != result["oa_mean_ci_low"]
+
+
+def test_identical_samples_collapse_the_set_level_intervals():
+    one = random_set(1, 0)[0]
+    result = score([one] * 30, random_set(60, 1), n_boot=100)
+    for name in ("unique_share", "ndb", "oa_pitch_range", "kl_pitch_range", "oa_mean",
+                 "diversity_pairwise"):
+        assert result[f"{name}_ci_low"] == pytest.approx(result[name], abs=1e-9), name
+        assert result[f"{name}_ci_high"] == pytest.approx(result[name], abs=1e-9), name
+    assert result["unique_share"] == pytest.approx(1 / 30)
