@@ -7,7 +7,8 @@ a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard; skip
 ``trainer.max_epochs`` is 0; the best checkpoint by the model's ``monitor`` is restored
 after), generates ``generate.n`` samples conditioned on the test
 split, writes them (MIDI, PNG, WAV), scores them with :func:`musebench.metrics.score`
-against the test and training splits, adds test likelihood metrics where the model has a
+against the test and training splits in the model's ``view`` (melodies for a melody model,
+full pieces otherwise; recorded in the row), adds test likelihood metrics where the model has a
 likelihood, and appends one row to the results store. Generation, scoring and recording
 happen on rank 0 only.
 
@@ -39,7 +40,7 @@ from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.samples import write_samples
 from musebench.leaderboard.store import append_row, atomic_write_text
 from musebench.models import get_model
-from musebench.models.base import MusicGenerator
+from musebench.models.base import MusicGenerator, apply_view
 
 
 @dataclass
@@ -220,7 +221,10 @@ def bench(
 
     from musebench.metrics import score
 
-    metrics = {k: float(v) for k, v in score(samples, reference=test, train=train).items()}
+    # melody models are scored against melodies, polyphonic ones against full pieces
+    view = model.view
+    metrics = {k: float(v) for k, v in score(samples, reference=apply_view(test, view),
+                                             train=apply_view(train, view)).items()}
     if model.has_likelihood:
         data.setup("test")
         metrics.update(likelihood_metrics(model, data.test_dataloader()))
@@ -233,6 +237,7 @@ def bench(
         "model": config["name"],
         "dataset": config["data"]["source"],
         "preset": preset,
+        "view": view,
         "seed": seed,
         "config_hash": config_hash(config),
         "git_commit": git_commit(),

@@ -3,7 +3,7 @@
 ``musebench leaderboard [--dataset D] [--format md|html|csv] [--out FILE] [--official]
 [--wandb]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
 ``runs/results.jsonl``; ``--official`` adds the checked-in official results), adds the
-real-data reference row of each dataset shown and the published figures for it, and
+real-data reference row of each (dataset, view) shown and the published figures for it, and
 prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
 """
 
@@ -34,6 +34,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run rows of the chosen stores plus the reference rows of their datasets."""
     from musebench.leaderboard.reference import published_rows, real_data_row
+    from musebench.leaderboard.render import view_rank
     from musebench.leaderboard.store import OFFICIAL_RESULTS, default_results_path, read_rows
 
     stores = list(args.results or [default_results_path()])
@@ -43,10 +44,14 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     datasets = sorted({r["dataset"] for r in rows} | ({args.dataset} if args.dataset else set()))
     if not args.no_reference:
         for dataset in datasets:
-            try:
-                rows.append(real_data_row(dataset, args.data_root))
-            except (OSError, KeyError, ValueError) as error:
-                print(f"leaderboard: no reference row for {dataset}: {error}", file=sys.stderr)
+            # one reference per view of the runs shown (rows before views were full-piece)
+            views = {r.get("view", "full") for r in rows if r["dataset"] == dataset} or {"full"}
+            for view in sorted(views, key=view_rank):
+                try:
+                    rows.append(real_data_row(dataset, args.data_root, view=view))
+                except (OSError, KeyError, ValueError) as error:
+                    print(f"leaderboard: no {view} reference row for {dataset}: {error}",
+                          file=sys.stderr)
     rows += [r for r in published_rows() if r["dataset"] in datasets]
     return rows
 

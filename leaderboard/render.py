@@ -1,11 +1,13 @@
 """Render results as a leaderboard: Markdown, CSV, or a self-contained HTML report.
 
-Runs are grouped by (model, dataset, preset); each metric is shown as the mean over seeds
+Runs are grouped by (model, dataset, preset, view); each metric is shown as the mean over seeds
 with a 95% percentile-bootstrap confidence interval of that mean (Efron & Tibshirani
 1993, ch. 13): resample the seeds' values with replacement ``B`` times and take the 2.5th
 and 97.5th percentiles of the resampled means. With one seed the interval is that value.
-Tables have one row per metric and one column per model, the real-data reference column
-first; the papers' published figures follow in a table of their own, with citations.
+Tables have one row per metric and one column per model. A run is scored in its model's
+``view`` (``melody`` lines or ``full`` pieces), so each dataset shows one real-data
+reference column per view of its runs, first, followed by the models of that view; the
+papers' published figures follow in a table of their own, with citations.
 
 The HTML report embeds everything (tables, a bar chart per metric with CI whiskers, the
 latest run's piano-roll grid and audio of each group) as base64, so it opens anywhere.
@@ -26,6 +28,13 @@ from typing import Any
 import numpy as np
 
 N_BOOTSTRAP = 1000
+#: Column order of the views in a table (rows without a ``view`` are ``full``).
+VIEW_ORDER: tuple[str, ...] = ("melody", "full")
+
+
+def view_rank(view: str) -> tuple[int, str]:
+    """Sort key of a view: :data:`VIEW_ORDER` first, unknown views after, by name."""
+    return (VIEW_ORDER.index(view) if view in VIEW_ORDER else len(VIEW_ORDER), view)
 
 
 @dataclass
@@ -40,6 +49,7 @@ class Entry:
     stats: dict[str, tuple[float, float, float]]  # metric -> (mean, ci low, ci high)
     source: str = ""
     folders: list[str] = field(default_factory=list)
+    view: str = "full"
 
 
 def bootstrap_ci(values: np.ndarray, n: int = N_BOOTSTRAP, seed: int = 0) -> tuple[float, float]:
@@ -68,13 +78,14 @@ def _stats(metric_rows: list[dict[str, Any]]) -> dict[str, tuple[float, float, f
 
 
 def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[Entry]:
-    """Group run rows by (model, dataset, preset); reference rows stay one entry each.
+    """Group run rows by (model, dataset, preset, view); reference rows stay one entry each.
+    Entries are ordered by dataset, then view, the reference before the runs of its view.
 
     Args:
         rows: store rows and reference rows (``kind`` ``reference``/``published``).
         dataset: keep only this dataset.
     """
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     entries = []
     for row in rows:
         if dataset and row["dataset"] != dataset:
@@ -82,15 +93,27 @@ def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[En
         kind = row.get("kind", "run")
         if kind != "run":
             entries.append(Entry(row["model"], row["dataset"], str(row["preset"]), kind, 0,
-                                 _stats([row["metrics"]]), row.get("source", "")))
+                                 _stats([row["metrics"]]), row.get("source", ""),
+                                 view=row.get("view", "full")))
             continue
-        groups[(row["model"], row["dataset"], str(row["preset"]))].append(row)
-    for (model, data, preset), runs in sorted(groups.items()):
+        groups[(row["model"], row["dataset"], str(row["preset"]),
+                row.get("view", "full"))].append(row)
+    for (model, data, preset, view), runs in sorted(groups.items()):
         entries.append(Entry(model, data, preset, "run", len({r["seed"] for r in runs}),
                              _stats([r["metrics"] for r in runs]),
-                             folders=[r["folder"] for r in runs if r.get("folder")]))
+                             folders=[r["folder"] for r in runs if r.get("folder")],
+                             view=view))
     order = {"reference": 0, "run": 1, "published": 2}
-    return sorted(entries, key=lambda e: (e.dataset, order.get(e.kind, 3)))
+    return sorted(entries, key=lambda e: (e.dataset, e.kind == "published", view_rank(e.view),
+                                          order.get(e.kind, 3)))
+
+
+def table_entries(entries: list[Entry], dataset: str) -> list[Entry]:
+    """The columns of ``dataset``'s table: its runs, and the reference of each view they
+    are scored in (every reference when there are no runs); published figures left out."""
+    shown = [e for e in entries if e.dataset == dataset and e.kind != "published"]
+    views = {e.view for e in shown if e.kind == "run"}
+    return [e for e in shown if e.kind != "reference" or not views or e.view in views]
 
 
 #: Suffixes of the scorer's per-run companions of a metric, not shown as metrics of their own.
@@ -126,11 +149,11 @@ def _published_lines(entries: list[Entry]) -> list[tuple[str, list[str]]]:
 
 
 def to_markdown(entries: list[Entry]) -> str:
-    """Per dataset: a table with one row per metric and one column per model (reference
-    first), then the published figures for that dataset with their citations."""
+    """Per dataset: a table with one row per metric and one column per model (each view's
+    reference before the models of that view), then the published figures for that dataset with their citations."""
     out = []
     for data in sorted({e.dataset for e in entries}):
-        shown = [e for e in entries if e.dataset == data and e.kind != "published"]
+        shown = table_entries(entries, data)
         published = [e for e in entries if e.dataset == data and e.kind == "published"]
         out.append(f"### {data}\n")
         if shown:
@@ -156,11 +179,11 @@ def to_csv(entries: list[Entry]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["model", "dataset", "preset", "kind", "seeds", "metric", "mean",
-                     "ci_low", "ci_high", "source"])
+                     "ci_low", "ci_high", "source", "view"])
     for e in entries:
         for name, (mean, low, high) in sorted(e.stats.items()):
             writer.writerow([e.model, e.dataset, e.preset, e.kind, e.seeds, name, mean, low,
-                             high, e.source])
+                             high, e.source, e.view])
     return buffer.getvalue()
 
 
@@ -224,7 +247,7 @@ def to_html(entries: list[Entry], title: str = "musebench leaderboard") -> str:
     """A self-contained HTML report: per dataset, the table, bar charts and samples."""
     body = [f"<h1>{html.escape(title)}</h1>"]
     for data in sorted({e.dataset for e in entries}):
-        shown = [e for e in entries if e.dataset == data and e.kind != "published"]
+        shown = table_entries(entries, data)
         published = [e for e in entries if e.dataset == data and e.kind == "published"]
         body.append(f"<h2>{html.escape(data)}</h2>")
         names = metric_names(shown)

@@ -140,6 +140,9 @@ class CRNNGAN(MusicGenerator):
     """
 
     automatic_optimization = False
+    #: ``tones: 1`` (the default) keeps the top note per onset: one line. C-RNN-GAN-3
+    #: (``tones > 1``, the paper preset) writes chords, so such an instance is ``"full"``.
+    view = "melody"
 
     def __init__(self, tones: int = 1, hidden: int = 350, layers: int = 2,
                  noise_scale: float = 1.0, optimizer: str = "adam", lr: float = 1e-3,
@@ -152,6 +155,8 @@ class CRNNGAN(MusicGenerator):
                          optimizer=optimizer, lr=lr, pretrain_epochs=pretrain_epochs,
                          feature_matching=feature_matching, freeze_ratio=freeze_ratio,
                          grad_clip=grad_clip, sample_events=sample_events, **hparams)
+        if tones > 1:
+            self.view = "full"
 
     def configure_codec(self) -> NoteEventCodec:
         return NoteEventCodec(tones=self.hparams.tones)

@@ -97,6 +97,8 @@ class CountBaseline(MusicGenerator):
     them follows them by chance: the floor of every table.
     """
 
+    view = "melody"  # the codec encodes Piece.melody(): one line
+
     def configure_codec(self) -> MelodyTokenCodec:
         return MelodyTokenCodec(self.hparams.get("max_duration", 16))
 

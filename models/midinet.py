@@ -120,6 +120,7 @@ class MidiNet(MusicGenerator):
     """
 
     conditional = True
+    view = "melody"  # one melody line (MidiNetCodec encodes Piece.melody())
     automatic_optimization = False
 
     def __init__(self, use_chord: bool = True, condition_layers: int = 4, g_channels: int = 128,

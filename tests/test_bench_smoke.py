@@ -76,8 +76,23 @@ def test_leaderboard_shows_both_baselines_beside_the_reference(runs, capsys):
     assert main(["leaderboard", "--results", str(runs / "results.jsonl"), "--format", "md"]) == 0
     header = next(line for line in capsys.readouterr().out.splitlines()
                   if line.startswith("| metric"))
-    assert header.startswith("| metric | real data (test vs train) | markov (smoke, 2 seeds) |")
+    assert header.startswith("| metric | real data, melody (test vs train) | "
+                             "markov (smoke, 2 seeds) |")
     assert "random (smoke, 1 seed)" in header
+    assert "real data, full" not in header  # no full-piece model ran
+
+
+@pytest.mark.slow  # the module's four smoke runs take ~10 s together
+def test_melody_models_are_scored_against_melodies(runs):
+    from musebench.leaderboard.reference import real_data_row
+
+    for model in ("markov", "random"):
+        row = rows_of(runs, model, 0)[0]
+        assert row["view"] == "melody"
+        assert row["metrics"]["polyphony"] == 1.0
+    reference = real_data_row("fixture", view="melody")
+    assert reference["metrics"]["polyphony"] == 1.0
+    assert real_data_row("fixture", view="full")["metrics"]["polyphony"] > 1.0
 
 
 def test_unknown_model_and_dataset_errors_list_valid_names(tmp_path, capsys):

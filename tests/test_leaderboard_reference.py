@@ -9,7 +9,12 @@ import time
 import pytest
 
 from musebench.experiments.cli import main
-from musebench.leaderboard.reference import REAL_DATA, published_rows, real_data_row
+from musebench.leaderboard.reference import (
+    REAL_DATA,
+    published_rows,
+    real_data_label,
+    real_data_row,
+)
 from musebench.leaderboard.store import append_row
 
 
@@ -23,6 +28,43 @@ def test_real_data_row_scores_test_against_train_and_is_cached(session_cache):
     started = time.perf_counter()
     assert real_data_row("fixture") == row
     assert time.perf_counter() - started < 1.0
+
+
+def test_apply_view_gives_melodies_or_the_pieces_and_names_an_unknown_view():
+    from musebench.datasets import load
+    from musebench.models import get_model
+    from musebench.models.base import MusicGenerator, apply_view
+
+    pieces = load("fixture").test
+    assert apply_view(pieces, "full") == pieces
+    melodies = apply_view(pieces, "melody")
+    assert [len(m.notes) for m in melodies] == [len(p.melody().notes) for p in pieces]
+    assert all(len(m.notes) < len(p.notes) for m, p in zip(melodies, pieces, strict=True))
+    with pytest.raises(ValueError, match="'bass'"):
+        apply_view(pieces, "bass")
+    assert MusicGenerator.view == "full"
+    views = {name: get_model(name).view for name in
+             ("markov", "random", "midinet", "crnngan", "lstm_attention", "pianoroll_lstm",
+              "biaxial")}
+    assert views == {"markov": "melody", "random": "melody", "midinet": "melody",
+                     "crnngan": "melody", "lstm_attention": "full", "pianoroll_lstm": "full",
+                     "biaxial": "full"}
+
+
+def test_real_data_reference_is_per_view_and_cached_apart(session_cache):
+    full = real_data_row("fixture")
+    melody = real_data_row("fixture", view="melody", refresh=True)
+    assert melody["model"] == real_data_label("melody") != full["model"]
+    assert melody["view"] == "melody" and full["view"] == "full"
+    assert melody["metrics"]["polyphony"] == 1.0 < full["metrics"]["polyphony"]
+    assert melody["metrics"]["pitch_range"] != full["metrics"]["pitch_range"]
+    assert (session_cache / "reference" / "fixture.melody.json").is_file()
+    # from the cache (NaN metrics, e.g. tonal distance of one line, compare as text)
+    assert json.dumps(real_data_row("fixture", view="melody"), sort_keys=True) == \
+        json.dumps(melody, sort_keys=True)
+    assert real_data_row("fixture") == full
+    with pytest.raises(ValueError, match="'bass'"):
+        real_data_row("fixture", view="bass")
 
 
 def test_published_rows_reject_a_malformed_csv(tmp_path):

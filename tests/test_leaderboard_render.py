@@ -24,6 +24,22 @@ REFERENCE = {"kind": "reference", "model": "real data (test vs train)", "dataset
              "preset": "-", "metrics": {"pitch_entropy": 3.0}}
 
 
+def test_each_view_has_its_reference_column_beside_its_models():
+    melody_ref = dict(REFERENCE, model="real data, melody (test vs train)", view="melody",
+                      metrics={"pitch_entropy": 2.5})
+    full_ref = dict(REFERENCE, model="real data, full (test vs train)", view="full")
+    melody_runs = [dict(run_row("markov", s, 2.0 + s), view="melody") for s in (0, 1)]
+    header = next(line for line in to_markdown(aggregate([*melody_runs, full_ref, melody_ref]))
+                  .splitlines() if line.startswith("| metric"))
+    assert header == "| metric | real data, melody (test vs train) | markov (smoke, 2 seeds) |"
+    full_run = dict(run_row("biaxial", 0, 3.5), view="full")
+    entries = aggregate([full_run, *melody_runs, full_ref, melody_ref])
+    assert [(e.model, e.view) for e in entries] == [
+        ("real data, melody (test vs train)", "melody"), ("markov", "melody"),
+        ("real data, full (test vs train)", "full"), ("biaxial", "full")]
+    assert "| pitch_entropy | 2.5 | 2.5 ± " in to_markdown(entries)
+
+
 def test_bootstrap_ci_brackets_the_mean_and_is_a_point_for_one_value():
     values = np.array([1.0, 2.0, 3.0, 4.0])
     low, high = bootstrap_ci(values)
