@@ -202,18 +202,22 @@ def load_pieces(path: Path) -> list[Piece]:
     ]
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text is UTF-8 encoded) to ``path`` so readers see the old or the new
+    file, never a mix: a temporary file in the same folder, flushed to disk, then
+    ``os.replace``. The one atomic writer of musebench (caches, results, reports)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                     delete=False) as out:
-        out.write(data)
-        temporary = Path(out.name)
-    os.chmod(temporary, 0o644)  # mkstemp makes it private; a cache is plain data
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data.encode() if isinstance(data, str) else data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; these files are for everyone
         os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
         raise
 
 

@@ -35,10 +35,11 @@ import torch
 import yaml
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
+from musebench.datasets.cache import write_atomically
 from musebench.experiments import tracking
 from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.samples import write_samples
-from musebench.leaderboard.store import append_row, atomic_write_text
+from musebench.leaderboard.store import append_row
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator, apply_view
 
@@ -190,7 +191,7 @@ def bench(
     if resume and not checkpoint.exists():
         raise FileNotFoundError(f"{checkpoint}: nothing to resume from")
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(folder / "config.yaml", yaml.safe_dump(dict(config, seed=seed)))
+    write_atomically(folder / "config.yaml", yaml.safe_dump(dict(config, seed=seed)))
 
     pl.seed_everything(seed, workers=True)
     model = model_cls(**config["model"])
@@ -228,7 +229,7 @@ def bench(
     if model.has_likelihood:
         data.setup("test")
         metrics.update(likelihood_metrics(model, data.test_dataloader()))
-    atomic_write_text(folder / "metrics.json", json.dumps(
+    write_atomically(folder / "metrics.json", json.dumps(
         {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}, indent=1))
 
     row = {

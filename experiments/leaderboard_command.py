@@ -75,15 +75,15 @@ def push_wandb(entries: list, names: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from musebench.datasets.cache import write_atomically
     from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
-    from musebench.leaderboard.store import atomic_write_text
 
     entries = aggregate(collect_rows(args), args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
     text = RENDERERS[args.format](entries)
     if args.out:
-        atomic_write_text(args.out, text)
+        write_atomically(args.out, text)
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)

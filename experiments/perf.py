@@ -16,12 +16,12 @@ import os
 import pkgutil
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import musebench.experiments as experiments
+from musebench.datasets.cache import write_atomically
 
 
 def sections() -> list[str]:
@@ -30,15 +30,6 @@ def sections() -> list[str]:
         info.name for info in pkgutil.iter_modules(experiments.__path__)
         if info.name.startswith("perf_")
     )
-
-
-def write_json_atomically(data: dict[str, Any], path: Path) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as out:
-        json.dump(data, out, indent=2, default=float)
-        temporary = Path(out.name)
-    os.replace(temporary, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         report[name] = importlib.import_module(f"musebench.experiments.{name}").run()
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
-    write_json_atomically(report, args.out)
+    write_atomically(args.out, json.dumps(report, indent=2, default=float))
     print(f"\nwrote {args.out}")
     return 0
 

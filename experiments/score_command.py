@@ -73,9 +73,9 @@ def run_score(args: argparse.Namespace) -> int:
     text = json.dumps({k: (v if math.isfinite(v) else None) for k, v in result.items()},
                       indent=1)
     if args.out is not None:
-        from musebench.experiments.perf import write_json_atomically
+        from musebench.datasets.cache import write_atomically
 
-        write_json_atomically(json.loads(text), args.out)
+        write_atomically(args.out, text)
     if args.json:
         print(text)
     else:

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from musebench.leaderboard.store import atomic_write_text
+from musebench.datasets.cache import write_atomically
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -116,5 +116,5 @@ def real_data_row(dataset: str, data_root: Path | None = None,
     metrics = {k: float(v) for k, v in score(test, reference=train, train=train).items()}
     row = {"kind": "reference", "model": real_data_label(view), "dataset": dataset,
            "preset": "-", "view": view, "metrics": metrics}
-    atomic_write_text(path, json.dumps({"key": key, "row": row}, allow_nan=True))
+    write_atomically(path, json.dumps({"key": key, "row": row}, allow_nan=True))
     return row

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
+
+from musebench.datasets.cache import write_atomically
 
 OFFICIAL_RESULTS = Path(__file__).parent / "results" / "official.jsonl"
 REQUIRED: tuple[str, ...] = ("run_id", "model", "dataset", "preset", "seed", "metrics")
@@ -40,22 +41,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old or the new file, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 60.0) -> Path:
     """Append one run's row to the store at ``path`` (created if missing).
 
@@ -73,7 +58,7 @@ def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 6
         old = path.read_text() if path.exists() else ""
         if old and not old.endswith("\n"):
             old += "\n"
-        atomic_write_text(path, old + line)
+        write_atomically(path, old + line)
     return path
 
 

@@ -18,12 +18,13 @@ pieces with at most ``tones`` notes per onset and velocities kept.
 
 from __future__ import annotations
 
-import os
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from musebench.datasets.cache import write_atomically
 from musebench.datasets.codecs import Arrays, Codec
 from musebench.datasets.piece import Piece, make_notes
 
@@ -106,7 +107,6 @@ def write_unquantised_midi(codec: NoteEventCodec, events: np.ndarray, path: str 
             pitch=int(np.clip(round(pitch * 127), 0, 127)),
             start=float(t * seconds_per_bar), end=float((t + dur) * seconds_per_bar)))
     midi.instruments.append(instrument)
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    midi.write(str(partial))
-    os.replace(partial, path)
+    buffer = io.BytesIO()
+    midi.write(buffer)
+    write_atomically(Path(path), buffer.getvalue())
