@@ -10,6 +10,8 @@ PRESET    ?= standard
 SEED      ?= 0
 DEVICES   ?= 1
 PRECISION ?= 32-true
+STRATEGY  ?= auto
+NODES     ?= 1
 OUT       ?= runs
 
 .PHONY: install install-audio test lint bench bench-all leaderboard perf
@@ -29,7 +31,8 @@ lint:
 
 bench:
 	musebench bench --model $(MODEL) $(if $(DATASET),--dataset $(DATASET)) --preset $(PRESET) \
-	  --seed $(SEED) --devices $(DEVICES) --precision $(PRECISION) --out $(OUT)
+	  --seed $(SEED) --devices $(DEVICES) --strategy $(STRATEGY) --num-nodes $(NODES) \
+	  --precision $(PRECISION) --out $(OUT)
 
 bench-all:
 	musebench bench-all --preset $(PRESET) --seed $(SEED) --out $(OUT)

@@ -33,12 +33,12 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 import yaml
-from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from musebench.datasets.cache import write_atomically
 from musebench.experiments import tracking
 from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.samples import write_samples
+from musebench.experiments.trainer import build_trainer, restore_best
 from musebench.leaderboard.store import append_row
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator, apply_view
@@ -51,29 +51,6 @@ class BenchResult:
     out: Path
     row: dict[str, Any]
     samples: Path
-
-
-class FiniteLossGuard(pl.Callback):
-    """Stops training with a clear message at the first NaN/inf training loss.
-
-    Raising before the checkpoint callbacks of that step run leaves the last good
-    checkpoint (``checkpoints/last.ckpt``) as it was.
-    """
-
-    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
-                           outputs: Any, batch: Any, batch_idx: int) -> None:
-        losses = {k: v for k, v in trainer.callback_metrics.items() if "loss" in k}
-        if isinstance(outputs, dict) and "loss" in outputs:
-            losses["loss"] = outputs["loss"]
-        elif isinstance(outputs, torch.Tensor):
-            losses["loss"] = outputs
-        for name, value in losses.items():
-            value = torch.as_tensor(value).detach().float()
-            if not torch.isfinite(value).all():
-                raise RuntimeError(
-                    f"training diverged at global step {trainer.global_step} (epoch "
-                    f"{trainer.current_epoch}, batch {batch_idx}): {name} = {value.item()}; "
-                    "the last good checkpoint is kept in checkpoints/")
 
 
 def git_commit() -> str:
@@ -98,36 +75,6 @@ def run_folder(out: Path, config: dict[str, Any], seed: int) -> Path:
     return out / config["name"] / dataset / f"{config['preset']}-seed{seed}-{config_hash(config)}"
 
 
-def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
-                  logger: Any, devices: int | None, precision: str | None) -> pl.Trainer:
-    """A Trainer from ``config["trainer"]`` plus checkpointing, early stopping and the guard."""
-    callbacks: list[pl.Callback] = [
-        FiniteLossGuard(),
-        ModelCheckpoint(dirpath=folder / "checkpoints", monitor=model.monitor, mode=model.mode,
-                        save_last=True, save_top_k=1),
-    ]
-    if config.get("early_stopping"):
-        callbacks.append(EarlyStopping(monitor=model.monitor, mode=model.mode,
-                                       **config["early_stopping"]))
-    kwargs = dict(config["trainer"])
-    if devices is not None:
-        kwargs["devices"] = devices
-    if precision is not None:
-        kwargs["precision"] = precision
-    kwargs.setdefault("enable_progress_bar", True)
-    return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
-                      **kwargs)
-
-
-def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:
-    """Load the weights of the best checkpoint by the model's ``monitor`` (if one was
-    saved), so samples and test likelihoods come from the model selected on validation."""
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    if best and Path(best).is_file():
-        state = torch.load(best, map_location=model.device, weights_only=False)["state_dict"]
-        model.load_state_dict(state)
-
-
 def likelihood_metrics(model: MusicGenerator, loader: Any) -> dict[str, float]:
     """Test NLL per step and expected frame accuracy over ``loader`` (likelihood models)."""
     from musebench.metrics.likelihood import LikelihoodTotals
@@ -149,6 +96,8 @@ def bench(
     seed: int = 0,
     devices: int | None = None,
     precision: str | None = None,
+    strategy: str | None = None,
+    num_nodes: int | None = None,
     out: Path = Path("runs"),
     overrides: list[str] | None = None,
     resume: bool = False,
@@ -165,6 +114,8 @@ def bench(
         seed: seeds Python, NumPy, torch and sampling.
         devices: Trainer devices (default: the config's).
         precision: Trainer precision, e.g. ``32-true`` or ``bf16-mixed``.
+        strategy: Trainer strategy, e.g. ``ddp`` (default: the config's, else Lightning's).
+        num_nodes: nodes of a multi-node run (torchrun or SLURM launch the processes).
         out: root folder of runs.
         overrides: dotted ``key=value`` config overrides.
         resume: continue from ``checkpoints/last.ckpt`` of the same settings.
@@ -203,7 +154,8 @@ def bench(
 
     started = time.perf_counter()
     model.fit_statistics(train, valid)
-    trainer = build_trainer(config, model, folder, logger, devices, precision)
+    trainer = build_trainer(config, model, folder, logger, devices, precision, strategy,
+                            num_nodes)
     if config["trainer"].get("max_epochs", 1) != 0:
         trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
         restore_best(model, trainer)

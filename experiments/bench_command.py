@@ -1,6 +1,6 @@
 """``musebench bench`` (one run) and ``musebench bench-all`` (every model, one preset).
 
-``make bench MODEL=… DATASET=… PRESET=… SEED=… DEVICES=… PRECISION=…`` and
+``make bench MODEL=… DATASET=… PRESET=… SEED=… DEVICES=… STRATEGY=… NODES=… PRECISION=…`` and
 ``make bench-all PRESET=…`` wrap these.
 """
 
@@ -20,6 +20,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--devices", type=int, default=None)
     parser.add_argument("--precision", default=None,
                         help="Trainer precision, e.g. 32-true, bf16-mixed, 16-mixed")
+    parser.add_argument("--strategy", default=None,
+                        help="Trainer strategy, e.g. ddp (default: the config's / Lightning's)")
+    parser.add_argument("--num-nodes", type=int, default=None,
+                        help="nodes of a multi-node run (launched by torchrun or SLURM)")
     parser.add_argument("--out", type=Path, default=Path("runs"))
     parser.add_argument("--results", type=Path, default=None,
                         help="results store (default: $MUSEBENCH_RESULTS or <out>/results.jsonl)")
@@ -53,7 +57,8 @@ def run_one(args: argparse.Namespace) -> int:
     from musebench.experiments.bench import bench
 
     result = bench(args.model, dataset=args.dataset, preset=args.preset, seed=args.seed,
-                   devices=args.devices, precision=args.precision, out=args.out,
+                   devices=args.devices, precision=args.precision,
+                   strategy=args.strategy, num_nodes=args.num_nodes, out=args.out,
                    overrides=args.overrides, resume=args.resume, data_root=args.data_root,
                    results=_results(args), audio=args.audio)
     if result is not None:
@@ -73,7 +78,8 @@ def run_all(args: argparse.Namespace) -> int:
         print(f"== {name} ({args.preset})", flush=True)
         try:
             bench(name, preset=args.preset, seed=args.seed, devices=args.devices,
-                  precision=args.precision, out=args.out, overrides=args.overrides,
+                  precision=args.precision, strategy=args.strategy, num_nodes=args.num_nodes,
+                  out=args.out, overrides=args.overrides,
                   data_root=args.data_root, results=_results(args), audio=args.audio)
         except Exception as error:  # noqa: BLE001 - one model's failure must not stop the rest
             print(f"   {name} failed: {type(error).__name__}: {error}", file=sys.stderr)

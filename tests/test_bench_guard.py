@@ -8,7 +8,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 
-from musebench.experiments.bench import FiniteLossGuard
+from musebench.experiments.trainer import FiniteLossGuard
 
 
 class Diverging(pl.LightningModule):
