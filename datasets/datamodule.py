@@ -6,8 +6,11 @@ with ``codec.windows``; ``codec.collate`` makes the batches. Transposition
 augmentation acts on Pieces before encoding and on the train split only: with
 ``transpose="all"`` every training piece is added in all 12 keys (shifts -5..+6
 semitones, as MidiNet did, Yang et al. 2017); with an integer ``k`` the shifts are
--k..+k. The datasets are plain map-style lists, so Lightning inserts a
-``DistributedSampler`` under DDP.
+-k..+k. The datasets are plain map-style lists. The train order is a function of
+``(seed, epoch)`` only (:class:`EpochShuffleSampler`), so a run resumed at an epoch boundary
+sees the batches an uninterrupted run would; under DDP Lightning swaps it for a
+``DistributedSampler`` (also seeded and set to each epoch), which gives every rank the same
+number of batches.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, RandomSampler
 
 from musebench.datasets.cache import PreparedData, load
 from musebench.datasets.codecs import Arrays, Codec
@@ -47,6 +50,28 @@ class ExampleDataset(Dataset):
 
     def __getitem__(self, index: int) -> Arrays:
         return self.examples[index]
+
+
+class EpochShuffleSampler(RandomSampler):
+    """A random order of the dataset drawn from ``seed + epoch`` alone.
+
+    Lightning calls :meth:`set_epoch` before every training epoch. Unlike a
+    ``RandomSampler`` with a stateful generator, the order of epoch ``k`` does not depend
+    on the epochs drawn before it in this process, which is what resuming needs. It is a
+    ``RandomSampler``, so Lightning recognises the loader as shuffled.
+    """
+
+    def __init__(self, data_source: Dataset, seed: int = 0) -> None:
+        super().__init__(data_source)
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __iter__(self):
+        rng = torch.Generator().manual_seed(self.seed + self.epoch)
+        yield from torch.randperm(len(self.data_source), generator=rng).tolist()
 
 
 class MusicDataModule(pl.LightningDataModule):
@@ -126,9 +151,9 @@ class MusicDataModule(pl.LightningDataModule):
         if len(dataset) == 0:
             raise ValueError(f"{self.source}: no {split} examples (window={self.window} longer "
                              f"than every {split} piece, or an empty split)")
-        generator = torch.Generator().manual_seed(self.seed) if shuffle else None
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=shuffle,
-                          generator=generator, collate_fn=self.codec.collate,
+        sampler = EpochShuffleSampler(dataset, self.seed) if shuffle else None
+        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler,
+                          collate_fn=self.codec.collate,
                           num_workers=self.num_workers,
                           persistent_workers=self.num_workers > 0)
 
