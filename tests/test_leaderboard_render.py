@@ -11,7 +11,14 @@ import pytest
 from musebench.datasets.piece import Piece, make_notes
 from musebench.experiments.samples import write_samples
 from musebench.leaderboard.reference import published_rows
-from musebench.leaderboard.render import aggregate, bootstrap_ci, cell, to_csv, to_html, to_markdown
+from musebench.leaderboard.render import (
+    aggregate,
+    cell,
+    seed_interval,
+    to_csv,
+    to_html,
+    to_markdown,
+)
 
 
 def run_row(model: str, seed: int, value: float, folder: str = "") -> dict:
@@ -40,13 +47,24 @@ def test_each_view_has_its_reference_column_beside_its_models():
     assert "| pitch_entropy | 2.5 | 2.5 ± " in to_markdown(entries)
 
 
-def test_bootstrap_ci_brackets_the_mean_and_is_a_point_for_one_value():
-    values = np.array([1.0, 2.0, 3.0, 4.0])
-    low, high = bootstrap_ci(values)
-    assert low < values.mean() < high
-    assert 1.0 <= low and high <= 4.0
-    assert bootstrap_ci(np.array([2.5])) == (2.5, 2.5)
-    assert all(np.isnan(bootstrap_ci(np.array([np.nan]))))
+def test_seed_interval_is_the_student_t_interval_worked_by_hand():
+    # values 1, 2, 3, 4: mean 2.5, s = sqrt(5/3) = 1.29099, t(0.975, 3) = 3.18245
+    low, high = seed_interval(np.array([1.0, 2.0, 3.0, 4.0]))
+    assert (low, high) == pytest.approx((2.5 - 3.18245 * 1.29099 / 2, 2.5 + 3.18245 * 1.29099 / 2),
+                                        abs=1e-4)
+    # three seeds: the interval reaches beyond the values' range (a bootstrap cannot)
+    low, high = seed_interval(np.array([0.40, 0.44, 0.42]))  # s = 0.02, t(0.975, 2) = 4.30265
+    assert (low, high) == pytest.approx((0.42 - 4.30265 * 0.02 / 3 ** 0.5,
+                                         0.42 + 4.30265 * 0.02 / 3 ** 0.5), abs=1e-6)
+    assert seed_interval(np.array([2.5, np.nan])) == (2.5, 2.5)
+    assert all(np.isnan(seed_interval(np.array([np.nan]))))
+
+
+def test_one_seed_shows_the_runs_own_sample_bootstrap_interval():
+    row = run_row("markov", 0, 2.0)
+    row["metrics"].update(pitch_entropy_ci_low=1.8, pitch_entropy_ci_high=2.3)
+    (entry,) = aggregate([row])
+    assert entry.stats["pitch_entropy"] == (2.0, 1.8, 2.3)
 
 
 def test_runs_are_grouped_over_seeds_and_reference_comes_first():
