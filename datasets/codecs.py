@@ -34,6 +34,10 @@ class Codec(ABC):
     name: ClassVar[str]
     #: Arrays in ``encode``'s output that have time on axis 0 (windowed and padded).
     time_keys: ClassVar[tuple[str, ...]] = ()
+    #: Time steps one index of the time axis stands for: 1 where it counts frames, events or
+    #: tokens (one recurrent step each); a bar roll's time axis counts bars, so there it is
+    #: the bar's steps. ``make perf`` counts training time steps per second with it.
+    steps_per_index: ClassVar[int] = 1
 
     @abstractmethod
     def encode(self, piece: Piece) -> Arrays:
@@ -122,6 +126,11 @@ class BarRollCodec(Codec):
 
     def __init__(self, steps_per_bar: int = 16) -> None:
         self.steps_per_bar = steps_per_bar
+
+    @property
+    def steps_per_index(self) -> int:  # type: ignore[override]
+        """One index of the time axis is one bar of ``steps_per_bar`` steps."""
+        return self.steps_per_bar
 
     def encode(self, piece: Piece) -> Arrays:
         melody = piece.melody()
