@@ -6,18 +6,35 @@ Everything a run needs from Lightning is set up here, once, for every model: the
 last epoch (by the model's ``monitor``); optional early stopping; and a guard that stops
 at the first NaN/inf loss. The bench loop (:mod:`musebench.experiments.bench`) never
 builds a Trainer itself.
+
+What several processes (DDP) need is also decided here, never per model name:
+
+- a model whose backward passes skip some parameters (GANs: each manual backward
+  reaches one network) gets DDP's unused-parameter detection, from the contract's
+  :attr:`~musebench.models.base.MusicGenerator.ddp_find_unused_parameters`;
+- :class:`RankSeed` gives each rank its own training noise (``seed + global_rank``);
+- :class:`ThreadsPerProcess` shares the CPU cores between the processes of a node;
+- ``16-mixed`` on CPU is refused with a clear message (Lightning would silently run
+  bf16 instead, and the row would record the wrong precision).
 """
 
 from __future__ import annotations
 
+import os
+import random
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
 
 from musebench.models.base import MusicGenerator
+
+#: Lightning's process-launching DDP strategies, each with a ``_find_unused_parameters_true``
+#: variant in its strategy registry.
+DDP_STRATEGIES: tuple[str, ...] = ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
 
 
 class FiniteLossGuard(pl.Callback):
@@ -43,11 +60,85 @@ class FiniteLossGuard(pl.Callback):
                     "the last good checkpoint is kept in checkpoints/")
 
 
+class RankSeed(pl.Callback):
+    """Reseeds Python, NumPy and torch with ``seed + global_rank`` when fitting starts.
+
+    ``pl.seed_everything(seed)`` gives every DDP rank the same random stream, so every
+    rank would draw the same noise, dropout masks and GAN latents. The seed is Lightning's
+    ``PL_GLOBAL_SEED`` (set by ``seed_everything``); without it nothing is reseeded. Rank 0
+    gets ``seed`` itself, so a one-process run and rank 0 of a DDP run draw the same
+    stream. Weights stay identical across ranks (each builds them before this and DDP
+    broadcasts rank 0's). It runs in ``setup``, before a resumed run restores its saved
+    RNG state, and leaves ``PL_GLOBAL_SEED`` alone: the distributed sampler must shuffle
+    identically on every rank.
+    """
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if stage != "fit" or "PL_GLOBAL_SEED" not in os.environ:
+            return
+        seed = int(os.environ["PL_GLOBAL_SEED"]) + trainer.global_rank
+        random.seed(seed)
+        np.random.seed(seed % 2**32)  # noqa: NPY002 - the global state seed_everything seeds
+        torch.manual_seed(seed)
+
+
+def threads_per_process(cores: int, processes: int, current: int) -> int:
+    """Intra-op threads for one of ``processes`` sharing ``cores``: ``max(1, cores //
+    processes)``, never more than ``current`` (an ``OMP_NUM_THREADS`` the user set wins)."""
+    return max(1, min(current, cores // max(1, processes)))
+
+
+class ThreadsPerProcess(pl.Callback):
+    """Gives each of the node's training processes its share of the CPU cores.
+
+    Every process starts with as many torch threads as the machine has cores, so N DDP
+    processes on C cores would run N x C threads and thrash; each gets ``max(1, C // N)``
+    (:func:`threads_per_process`). With one process this changes nothing.
+    """
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+            os.cpu_count() or 1)
+        torch.set_num_threads(threads_per_process(cores, trainer.num_devices,
+                                                  torch.get_num_threads()))
+
+
+def resolve_strategy(strategy: Any, model: MusicGenerator) -> Any:
+    """``strategy`` with DDP's unused-parameter detection switched on where ``model``
+    declares it needs it (``"ddp"`` -> ``"ddp_find_unused_parameters_true"``); any other
+    strategy (``auto``, a Strategy object, an explicit variant) unchanged."""
+    if strategy in DDP_STRATEGIES and model.ddp_find_unused_parameters:
+        return f"{strategy}_find_unused_parameters_true"
+    return strategy
+
+
+def check_precision(precision: Any, accelerator: Any) -> None:
+    """Refuse float16 autocast on CPU, naming the flag and the alternative.
+
+    Raises:
+        ValueError: ``precision`` is ``16-mixed`` and the run would be on CPU.
+    """
+    on_cpu = accelerator == "cpu" or (accelerator in (None, "auto")
+                                      and not torch.cuda.is_available())
+    if str(precision) in ("16-mixed", "16") and on_cpu:
+        raise ValueError(
+            f"--precision {precision} needs a CUDA GPU (float16 autocast with loss scaling) "
+            f"but this run is on CPU (trainer.accelerator={accelerator}); use --precision "
+            "bf16-mixed on CPU, or --set trainer.accelerator=gpu on a GPU machine")
+
+
 def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                   logger: Any, devices: int | None = None, precision: str | None = None,
                   strategy: str | None = None, num_nodes: int | None = None) -> pl.Trainer:
-    """A Trainer from ``config["trainer"]`` plus checkpointing, early stopping and the guard."""
+    """A Trainer from ``config["trainer"]`` and the command line's settings, with
+    checkpointing, early stopping, the NaN guard and the per-process set-up of DDP.
+
+    Raises:
+        ValueError: ``16-mixed`` on CPU (:func:`check_precision`).
+    """
     callbacks: list[pl.Callback] = [
+        RankSeed(),
+        ThreadsPerProcess(),
         FiniteLossGuard(),
         ModelCheckpoint(dirpath=folder / "checkpoints", monitor=model.monitor, mode=model.mode,
                         save_last=True, save_top_k=1),
@@ -64,6 +155,9 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         kwargs["strategy"] = strategy
     if num_nodes is not None:
         kwargs["num_nodes"] = num_nodes
+    if "strategy" in kwargs:
+        kwargs["strategy"] = resolve_strategy(kwargs["strategy"], model)
+    check_precision(kwargs.get("precision", "32-true"), kwargs.get("accelerator", "auto"))
     kwargs.setdefault("enable_progress_bar", True)
     return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
                       **kwargs)

@@ -80,6 +80,18 @@ class MusicGenerator(pl.LightningModule):
     #: pieces in this view (:func:`apply_view`), so melodies are compared with melodies.
     view: ClassVar[str] = "full"
 
+    @property
+    def ddp_find_unused_parameters(self) -> bool:
+        """Whether DDP must look for parameters that a backward pass does not reach.
+
+        Manual optimisation (GANs) backpropagates each loss through one network only, so
+        the other network's parameters get no gradient in that pass; without detection
+        DDP's reducer waits for them and errors. Costs a graph traversal per backward, so
+        it is off for automatic optimisation; a model that skips parameters otherwise
+        overrides this.
+        """
+        return not self.automatic_optimization
+
     def __init__(self, **hparams: Any) -> None:
         super().__init__()
         self.save_hyperparameters()

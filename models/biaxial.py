@@ -174,9 +174,10 @@ class BiaxialLSTM(MusicGenerator):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         parts = self.loss(batch)
         size = len(batch["play"])
-        self.log("val_loss", parts["loss"], prog_bar=True, batch_size=size)
-        self.log("val_play_nll", parts["play_nll"], batch_size=size)
-        self.log("val_articulate_nll", parts["articulate_nll"], batch_size=size)
+        self.log("val_loss", parts["loss"], prog_bar=True, batch_size=size, sync_dist=True)
+        self.log("val_play_nll", parts["play_nll"], batch_size=size, sync_dist=True)
+        self.log("val_articulate_nll", parts["articulate_nll"], batch_size=size,
+                 sync_dist=True)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)

@@ -96,7 +96,8 @@ class EventDiscriminator(nn.Module):
 
     def forward(self, events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         features, _ = self.lstm(events)
-        return torch.sigmoid(self.out(features)).squeeze(-1).mean(1), features
+        # float32 under autocast: the probabilities feed log() in the losses
+        return torch.sigmoid(self.out(features).float()).squeeze(-1).mean(1), features
 
 
 def discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
@@ -113,7 +114,7 @@ def generator_adversarial_loss(d_fake: torch.Tensor) -> torch.Tensor:
 def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor
                           ) -> torch.Tensor:
     """``mean_t || mean_b f(x)[b, t] - mean_b f(G(z))[b, t] ||^2`` over ``(B, T, H)`` maps."""
-    return (real_features.mean(0) - fake_features.mean(0)).pow(2).sum(-1).mean()
+    return (real_features.float().mean(0) - fake_features.float().mean(0)).pow(2).sum(-1).mean()
 
 
 def shift_right(events: torch.Tensor) -> torch.Tensor:
@@ -180,14 +181,22 @@ class CRNNGAN(MusicGenerator):
     def mle_loss(self, events: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
         """Mean squared error of teacher-forced next-event prediction."""
         noise = self._noise(events.shape[0], events.shape[1], rng)
-        return F.mse_loss(self.generator_net.teacher_forced(noise, shift_right(events)), events)
+        predicted = self.generator_net.teacher_forced(noise, shift_right(events))
+        return F.mse_loss(predicted.float(), events.float())
 
     def _step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """One update through Lightning: the precision plugin scales the loss (16-mixed),
+        DDP averages the gradients, :meth:`on_before_optimizer_step` clips them."""
         optimizer.zero_grad()
         self.manual_backward(loss)
+        optimizer.step()
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """Clip the gradient norm to ``grad_clip``. Lightning calls this inside
+        ``optimizer.step()`` after unscaling 16-mixed gradients, so the limit applies to
+        the true gradients under every precision."""
         self.clip_gradients(optimizer, gradient_clip_val=self.hparams.grad_clip,
                             gradient_clip_algorithm="norm")
-        optimizer.step()
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_d, opt_g = self.optimizers()
@@ -203,8 +212,12 @@ class CRNNGAN(MusicGenerator):
         d_fake, _ = self.discriminator_net(fake.detach())
         d_loss = discriminator_loss(d_real, d_fake)
         g_adv = generator_adversarial_loss(d_fake).detach()
-        train_d = not bool(d_loss < ratio * g_adv)
-        train_g = not bool(g_adv < ratio * d_loss)
+        # the freezing rule decides on the losses averaged over DDP ranks (a no-op in one
+        # process), so every rank makes the same updates and no backward waits alone
+        d_mean, g_mean = (self.trainer.strategy.reduce(v.detach(), reduce_op="mean")
+                          for v in (d_loss, g_adv))
+        train_d = not bool(d_mean < ratio * g_mean)
+        train_g = not bool(g_mean < ratio * d_mean)
         if train_d:
             self._step(opt_d, d_loss)
         d_fake, fake_features = self.discriminator_net(fake)
@@ -224,7 +237,7 @@ class CRNNGAN(MusicGenerator):
         """``val_loss``: the generator's teacher-forced MLE loss on validation windows."""
         real = batch["events"].float()
         rng = self.generator(batch_idx, "cpu")
-        self.log("val_loss", self.mle_loss(real, rng), batch_size=len(real))
+        self.log("val_loss", self.mle_loss(real, rng), batch_size=len(real), sync_dist=True)
 
     @torch.no_grad()
     def generate(self, n: int, *, conditions: list[Piece] | None = None,

@@ -32,7 +32,8 @@ class LikelihoodGenerator(MusicGenerator):
         return loss
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        self.log("val_loss", self.loss(batch), prog_bar=True, batch_size=_batch_size(batch))
+        self.log("val_loss", self.loss(batch), prog_bar=True, batch_size=_batch_size(batch),
+                 sync_dist=True)
 
 
 def _batch_size(batch: dict[str, torch.Tensor]) -> int:

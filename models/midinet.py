@@ -72,13 +72,16 @@ class MidiNetCodec(BarRollCodec):
 
 
 def sigmoid_bce(logits: torch.Tensor, target: float) -> torch.Tensor:
-    """Mean sigmoid cross-entropy of ``logits`` against a constant label."""
+    """Mean sigmoid cross-entropy of ``logits`` against a constant label (float32, also
+    under autocast)."""
+    logits = logits.float()
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
 def l2(v: torch.Tensor) -> torch.Tensor:
-    """``sum(v**2) / 2`` (TensorFlow's ``tf.nn.l2_loss``, used by the authors' code)."""
-    return v.pow(2).sum() / 2
+    """``sum(v**2) / 2`` (TensorFlow's ``tf.nn.l2_loss``, used by the authors' code),
+    accumulated in float32."""
+    return v.float().pow(2).sum() / 2
 
 
 def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
@@ -194,7 +197,7 @@ class MidiNet(MusicGenerator):
         rng = self.generator(batch_idx, self.device)
         fake = self.generator_net(self._noise(len(bar), rng), chord, previous)
         self.log("val_loss", l2(bar.mean(0) - fake.mean(0)) / bar[0].numel(),
-                 batch_size=len(bar))
+                 batch_size=len(bar), sync_dist=True)
 
     @torch.no_grad()
     def generate(self, n: int, *, conditions: list[Piece] | None = None,

@@ -150,7 +150,7 @@ class Generator(nn.Module):
                 parts = [h, broadcast_chord(chord, h)] if self.use_chord else [h]
                 h = torch.cat([*parts, maps[i]], 1)
             h = layer(h)
-        return torch.sigmoid(h)
+        return torch.sigmoid(h.float())  # float32 probabilities, also under autocast
 
 
 class Discriminator(nn.Module):
