@@ -150,7 +150,7 @@ def bench(
     train, valid, test = (data.pieces(s) for s in ("train", "valid", "test"))
     run_name = f"{config['name']}-{config['data']['source']}-s{seed}-{uuid.uuid4().hex[:6]}"
     tags = tracking.run_tags(config, str(config["trainer"].get("precision", "32-true")))
-    logger = tracking.train_logger(folder, dict(config, seed=seed), tags, run_name)
+    logger = tracking.bench_logger(folder, dict(config, seed=seed), tags, run_name, resume)
 
     started = time.perf_counter()
     model.fit_statistics(train, valid)
@@ -160,11 +160,41 @@ def bench(
         trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
         restore_best(model, trainer)
     train_seconds = time.perf_counter() - started
-    if logger is not None:
-        logger.experiment.finish()
     if not trainer.is_global_zero:
         return None
+    try:
+        return sample_score_record(model, config, seed, data, (train, test), folder,
+                                   run_name, logger, train_seconds, audio,
+                                   results or Path(out) / "results.jsonl")
+    finally:
+        tracking.finish(logger)
 
+
+def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int, data: Any,
+                        splits: tuple[list[Any], list[Any]], folder: Path, run_name: str,
+                        logger: Any, train_seconds: float, audio: bool,
+                        results: Path) -> BenchResult:
+    """The rank-0 stage of :func:`bench`: generate, write, score, append the row, and log
+    samples and metrics into the run's one W&B run (``logger``, None when tracking is off).
+
+    Args:
+        model: the trained model (best checkpoint restored).
+        config: the run's config.
+        seed: the run's seed (sampling).
+        data: the run's data module (its test loader serves the likelihood metrics).
+        splits: the (train, test) pieces.
+        folder: the run folder.
+        run_name: the row's ``run_id``.
+        logger: the run's W&B logger, or None.
+        train_seconds: wall time of statistics and training.
+        audio: render WAV where fluidsynth is installed.
+        results: the results store.
+
+    Returns:
+        The run's result.
+    """
+    preset = config["preset"]
+    train, test = splits
     model.eval()
     n = int(config["generate"]["n"])
     started = time.perf_counter()
@@ -202,10 +232,9 @@ def bench(
         "folder": str(folder),
         "metrics": metrics,
     }
-    append_row(row, results or Path(out) / "results.jsonl")
-    tracking.log_samples(folder, config, tags, run_name, written.png, written.wav,
-                         folder / "samples")
-    tracking.log_scores(folder, config, tags, run_name, metrics)
+    append_row(row, results)
+    tracking.log_samples(logger, run_name, written.png, written.wav, folder / "samples")
+    tracking.log_metrics(logger, metrics)
     return BenchResult(folder, row, folder / "samples")
 
 

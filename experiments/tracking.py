@@ -1,13 +1,21 @@
-"""Weights & Biases tracking of a bench run, offline unless the user says otherwise.
+"""Weights & Biases tracking of a bench run: one W&B run per bench run, on rank 0 only.
 
-One project (``musebench``), ``group`` = model, one run per stage (``job_type`` train,
-sample, score), tags for dataset, preset and precision, the full config on every run.
-The train run is Lightning's :class:`WandbLogger` (training curves); the sample run holds
-piano-roll images, audio and the samples as an artifact; the score run puts the final
-metrics in its summary (``wandb.Audio`` needs the optional ``soundfile`` package; without
-it the WAVs travel in the artifact only). ``WANDB_MODE`` wins when set (``disabled`` in tests), otherwise
-runs are written offline under ``<out>/wandb`` and ``wandb sync`` uploads them later:
-nothing here waits on the network.
+One project (``musebench``), ``group`` = model, ``job_type`` = ``bench``, tags for dataset,
+preset and precision, the full config. The run is Lightning's :class:`WandbLogger`, so the
+training curves land in it; the rank-0 stage after training reuses the same run for the
+piano-roll images, the audio and the samples artifact (:func:`log_samples`) and puts the
+final metrics in its summary (:func:`log_metrics`), then :func:`finish` closes it.
+``wandb.Audio`` needs the optional ``soundfile`` package; without it the WAVs travel in the
+artifact only.
+
+The run writes under ``<run folder>/wandb/``. Its id is kept in ``<run folder>/wandb-run-id``
+so that ``--resume`` continues the same run (``resume="allow"``). Offline, W&B names a run
+directory after the time the process started it, so a resumed run adds a second directory
+with the same id; ``wandb sync <run folder>/wandb/offline-run-*`` uploads both into one run.
+
+``WANDB_MODE`` wins when set (``disabled`` in tests); otherwise runs are offline and nothing
+here waits on the network. A W&B failure is a warning, never fatal: the run's files and
+results row do not depend on it.
 """
 
 from __future__ import annotations
@@ -20,20 +28,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pytorch_lightning.utilities import rank_zero_only
+
 PROJECT = "musebench"
+JOB_TYPE = "bench"
+RUN_ID_FILE = "wandb-run-id"
 
 
-def never_fatal(stage: Callable[..., None]) -> Callable[..., None]:
-    """A tracking stage whose failure is a warning: the run's samples, metrics and row are
-    already on disk and must not be lost to a logging problem."""
+def never_fatal(stage: Callable[..., Any]) -> Callable[..., Any]:
+    """A tracking stage whose failure is a warning (and returns None): the run's samples,
+    metrics and row must not be lost to a logging problem."""
 
     @functools.wraps(stage)
-    def guarded(*args: Any, **kwargs: Any) -> None:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
-            stage(*args, **kwargs)
+            return stage(*args, **kwargs)
         except Exception as error:  # noqa: BLE001 - any W&B failure
             warnings.warn(f"W&B {stage.__name__} failed ({type(error).__name__}: {error}); "
                           "the run's files and results row are unaffected", stacklevel=2)
+            return None
 
     return guarded
 
@@ -43,70 +56,82 @@ def wandb_mode() -> str:
     return os.environ.get("WANDB_MODE", "offline")
 
 
-def _settings(out: Path, config: dict[str, Any], tags: list[str]) -> dict[str, Any]:
-    return {
-        "project": PROJECT,
-        "group": config["name"],
-        "tags": tags,
-        "config": config,
-        "dir": str(out),
-        "mode": wandb_mode(),
-        "reinit": "create_new",
-    }
-
-
 def run_tags(config: dict[str, Any], precision: str) -> list[str]:
     """``dataset:…``, ``preset:…`` and ``precision:…`` tags of a run."""
     return [f"dataset:{config['data']['source']}", f"preset:{config['preset']}",
             f"precision:{precision}"]
 
 
-def train_logger(out: Path, config: dict[str, Any], tags: list[str], name: str):
-    """The Lightning WandbLogger of the train stage (None when W&B is disabled)."""
+def stored_run_id(folder: Path) -> str | None:
+    """The W&B run id kept in ``folder`` by an earlier start of the same bench run."""
+    path = folder / RUN_ID_FILE
+    if not path.is_file():
+        return None
+    return path.read_text().strip() or None
+
+
+@never_fatal
+def bench_logger(folder: Path, config: dict[str, Any], tags: list[str], name: str,
+                 resume: bool = False) -> Any:
+    """The one W&B run of a bench run, as a Lightning ``WandbLogger`` (None when disabled).
+
+    On rank 0 the run starts here, before training, so that a W&B failure only loses the
+    tracking (warning, None) and the run's id is stored in ``folder`` for ``--resume``.
+    Other ranks get a logger that never starts a run (Lightning's rank-zero experiment).
+
+    Args:
+        folder: the bench run's folder; W&B writes under ``folder/wandb``.
+        config: the full config, logged as the run's config.
+        tags: see :func:`run_tags`.
+        name: the run's display name.
+        resume: continue the run whose id ``folder`` holds (a new run if it holds none).
+
+    Returns:
+        The logger, or None when ``WANDB_MODE=disabled`` or W&B failed to start.
+    """
     if wandb_mode() == "disabled":
         return None
     from pytorch_lightning.loggers import WandbLogger
 
-    out.mkdir(parents=True, exist_ok=True)
-    settings = _settings(out, config, tags)
-    return WandbLogger(name=f"{name}-train", job_type="train", save_dir=str(out),
-                       **{k: v for k, v in settings.items() if k != "dir"})
+    folder.mkdir(parents=True, exist_ok=True)
+    logger = WandbLogger(name=name, save_dir=str(folder), project=PROJECT,
+                         id=stored_run_id(folder) if resume else None, job_type=JOB_TYPE,
+                         group=config["name"], tags=tags, config=config, mode=wandb_mode(),
+                         reinit="create_new")
+    if rank_zero_only.rank == 0:
+        (folder / RUN_ID_FILE).write_text(logger.experiment.id)
+    return logger
 
 
 @never_fatal
-def log_samples(out: Path, config: dict[str, Any], tags: list[str], name: str,
-                images: list[Path], audio: list[Path], folder: Path) -> None:
-    """The sample stage: piano rolls, audio and the sample folder as an artifact."""
-    if wandb_mode() == "disabled":
+def log_samples(logger: Any, name: str, images: list[Path], audio: list[Path],
+                samples: Path) -> None:
+    """Piano rolls, audio and the ``samples`` folder (as an artifact) into the run."""
+    if logger is None:
         return
     import wandb
 
-    run = wandb.init(name=f"{name}-sample", job_type="sample", **_settings(out, config, tags))
-    try:
-        run.log({"samples/piano_roll": [wandb.Image(str(p)) for p in images]})
-        artifact = wandb.Artifact(f"samples-{name}", type="samples")
-        artifact.add_dir(str(folder))
-        run.log_artifact(artifact)
-        if audio and importlib.util.find_spec("soundfile") is not None:
-            run.log({"samples/audio": [wandb.Audio(str(p)) for p in audio]})
-        elif audio:
-            warnings.warn("W&B audio needs the soundfile package; the WAV files are in the "
-                          "samples artifact only", stacklevel=2)
-    finally:
-        run.finish()
+    run = logger.experiment
+    run.log({"samples/piano_roll": [wandb.Image(str(p)) for p in images]})
+    artifact = wandb.Artifact(f"samples-{name}", type="samples")
+    artifact.add_dir(str(samples))
+    run.log_artifact(artifact)
+    if audio and importlib.util.find_spec("soundfile") is not None:
+        run.log({"samples/audio": [wandb.Audio(str(p)) for p in audio]})
+    elif audio:
+        warnings.warn("W&B audio needs the soundfile package; the WAV files are in the "
+                      "samples artifact only", stacklevel=2)
 
 
 @never_fatal
-def log_scores(out: Path, config: dict[str, Any], tags: list[str], name: str,
-               metrics: dict[str, float]) -> None:
-    """The score stage: every final metric in the run summary."""
-    if wandb_mode() == "disabled":
-        return
-    import wandb
+def log_metrics(logger: Any, metrics: dict[str, float]) -> None:
+    """Every final metric into the run's summary."""
+    if logger is not None:
+        logger.experiment.summary.update(metrics)
 
-    run = wandb.init(name=f"{name}-score", job_type="score", **_settings(out, config, tags))
-    try:
-        run.log(metrics)
-        run.summary.update(metrics)
-    finally:
-        run.finish()
+
+@never_fatal
+def finish(logger: Any) -> None:
+    """Close the run (on rank 0; a no-op elsewhere and when tracking is off)."""
+    if logger is not None:
+        logger.experiment.finish()

@@ -1,13 +1,18 @@
-"""W&B tracking writes offline run folders with the metrics in them, and nothing when
-disabled."""
+"""One W&B run per bench run: training curves, samples and final metrics in one offline run
+(read back from its ``.wandb`` file), the same run continued on resume, one run and one row
+under a torchrun DDP launch, nothing when disabled, and a failing W&B never fatal."""
 
 from __future__ import annotations
 
 import json
+import os
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from musebench.experiments import tracking
@@ -50,32 +55,88 @@ def wandb_records(path: Path) -> list:
             pending = b""
     return records
 
+
+def read_run(run_dir: Path) -> dict:
+    """History keys, summary, config keys and run record of one finished offline run."""
+    records = finished_records(run_dir / f"run-{run_dir.name.rsplit('-', 1)[-1]}.wandb")
+    kinds = {}
+    for record in records:
+        kinds.setdefault(record.WhichOneof("record_type"), []).append(record)
+    return {
+        "history": {item.key or ".".join(item.nested_key)
+                    for r in kinds.get("history", []) for item in r.history.item},
+        "summary": {item.key or ".".join(item.nested_key): json.loads(item.value_json)
+                    for r in kinds.get("summary", []) for item in r.summary.update},
+        "config": {item.key for r in kinds.get("run", []) for item in r.run.config.update},
+        "run": kinds["run"][0].run,
+    }
+
+
 CONFIG = {"name": "markov", "preset": "smoke", "data": {"source": "fixture"},
           "model": {"max_order": 2}, "trainer": {}, "generate": {"n": 2}}
 
 
-def test_offline_score_run_keeps_the_metrics_in_its_summary(tmp_path, monkeypatch):
+@pytest.fixture
+def offline(monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
+
+
+def test_one_offline_run_holds_curves_samples_and_final_metrics(tmp_path, offline):
+    from musebench.datasets.piece import Piece, make_notes
+    from musebench.experiments.samples import write_samples
+
     tags = tracking.run_tags(CONFIG, "32-true")
-    tracking.log_scores(tmp_path, CONFIG, tags, "markov-test", {"pitch_entropy": 2.5,
-                                                                "nll_per_step": 3.25})
+    logger = tracking.bench_logger(tmp_path, CONFIG, tags, "markov-test")
+    logger.log_metrics({"train_loss": 1.5}, step=0)
+    written = write_samples([Piece(make_notes(np.arange(4) * 4, 4, 60 + np.arange(4)))],
+                            tmp_path / "samples", audio=False)
+    fake_wav = tmp_path / "samples" / "sample_000.wav"  # no soundfile/fluidsynth needed
+    fake_wav.write_bytes(b"RIFF")
+    with pytest.warns(UserWarning):  # wandb.Audio of a bad WAV, or missing soundfile
+        tracking.log_samples(logger, "markov-test", written.png, [fake_wav],
+                             tmp_path / "samples")
+    tracking.log_metrics(logger, {"pitch_entropy": 2.5, "nll_per_step": 3.25})
+    tracking.finish(logger)
+
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
-    records = finished_records(runs[0] / f"run-{runs[0].name.rsplit('-', 1)[-1]}.wandb")
-    summary = {item.key or ".".join(item.nested_key): json.loads(item.value_json)
-               for r in records if r.WhichOneof("record_type") == "summary"
-               for item in r.summary.update}
-    assert summary["pitch_entropy"] == 2.5 and summary["nll_per_step"] == 3.25
-    config = {item.key for r in records if r.WhichOneof("record_type") == "run"
-              for item in r.run.config.update}
-    assert {"model", "data", "preset"} <= config
+    assert runs[0].name.endswith((tmp_path / tracking.RUN_ID_FILE).read_text())
+    run = read_run(runs[0])
+    assert "train_loss" in run["history"]
+    assert run["summary"]["pitch_entropy"] == 2.5 and run["summary"]["nll_per_step"] == 3.25
+    assert {"model", "data", "preset"} <= run["config"]
+    assert run["run"].job_type == "bench" and run["run"].run_group == "markov"
+    assert list(run["run"].tags) == tags
+    assert list(runs[0].glob("files/media/images/samples/piano_roll_*.png"))
+
+
+def test_resume_continues_the_stored_run_and_a_fresh_start_opens_a_new_one(tmp_path, offline):
+    ids = []
+    for resume in (False, True, False):
+        logger = tracking.bench_logger(tmp_path, CONFIG, [], "x", resume=resume)
+        ids.append(logger.experiment.id)
+        tracking.finish(logger)
+    assert ids[0] == ids[1] != ids[2]
+    assert (tmp_path / tracking.RUN_ID_FILE).read_text() == ids[2]
+
+
+def test_a_failing_wandb_start_is_a_warning_and_no_logger(tmp_path, offline, monkeypatch):
+    import wandb
+
+    def refuse(**kwargs):
+        raise OSError("no space left")
+
+    monkeypatch.setattr(wandb, "init", refuse)
+    with pytest.warns(UserWarning, match="bench_logger failed.*no space left"):
+        assert tracking.bench_logger(tmp_path, CONFIG, [], "x") is None
+    tracking.log_metrics(None, {"a": 1.0})  # the later stages accept the missing logger
+    tracking.finish(None)
 
 
 def test_disabled_mode_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_MODE", "disabled")
-    tracking.log_scores(tmp_path, CONFIG, [], "x", {"a": 1.0})
-    assert tracking.train_logger(tmp_path, CONFIG, [], "x") is None
+    assert tracking.bench_logger(tmp_path, CONFIG, [], "x") is None
     assert not (tmp_path / "wandb").exists()
 
 
@@ -92,21 +153,24 @@ def test_tags_name_dataset_preset_and_precision():
         "dataset:fixture", "preset:smoke", "precision:bf16-mixed"]
 
 
-def test_sample_run_logs_images_audio_and_artifact_offline(tmp_path, monkeypatch):
-    import numpy as np
-
-    from musebench.datasets.piece import Piece, make_notes
-    from musebench.experiments.samples import write_samples
-
-    monkeypatch.setenv("WANDB_MODE", "offline")
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    written = write_samples([Piece(make_notes(np.arange(4) * 4, 4, 60 + np.arange(4)))],
-                            tmp_path / "samples", audio=False)
-    fake_wav = tmp_path / "samples" / "sample_000.wav"  # no soundfile/fluidsynth needed
-    fake_wav.write_bytes(b"RIFF")
-    with pytest.warns(UserWarning):  # wandb.Audio of a bad WAV, or missing soundfile
-        tracking.log_samples(tmp_path, CONFIG, [], "s", written.png, [fake_wav],
-                             tmp_path / "samples")
-    runs = list((tmp_path / "wandb").glob("offline-run-*"))
+@pytest.mark.slow  # two gloo processes train the piano-roll LSTM's smoke preset (~20 s)
+def test_torchrun_ddp_bench_is_one_wandb_run_and_one_row(tmp_path, session_cache):
+    """torchrun starts both ranks; Lightning must join them (TorchElasticEnvironment), not
+    launch more; rank 0 alone logs, samples, scores and writes the row."""
+    env = dict(os.environ, WANDB_MODE="offline", WANDB_SILENT="true", OMP_NUM_THREADS="1",
+               MUSEBENCH_CACHE=str(session_cache))
+    command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1",
+               "--nproc-per-node", "2", "-m", "musebench.experiments.cli", "bench",
+               "--model", "pianoroll_lstm", "--preset", "smoke", "--no-audio",
+               "--devices", "2", "--strategy", "ddp", "--out", str(tmp_path)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = done.stdout + done.stderr
+    assert log.count("Initializing distributed") == 2 and "MEMBER: 2/2" in log
+    rows = (tmp_path / "results.jsonl").read_text().splitlines()
+    assert len(rows) == 1
+    runs = list(tmp_path.glob("pianoroll_lstm/fixture/*/wandb/offline-run-*"))
     assert len(runs) == 1
-    assert list(runs[0].glob("files/media/images/samples/piano_roll_*.png"))
+    run = read_run(runs[0])
+    assert any("loss" in key for key in run["history"])
+    assert run["summary"]["pitch_entropy"] == json.loads(rows[0])["metrics"]["pitch_entropy"]
