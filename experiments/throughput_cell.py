@@ -1,0 +1,151 @@
+"""One cell of ``make perf``'s model section: one model at one preset, in its own process.
+
+``python -m musebench.experiments.throughput_cell --model M --preset P --out cell.json``
+builds the preset's model and data exactly as a bench run does (config, codec, datamodule,
+``fit_statistics``), then for each ``--precision`` trains a fresh model (same seed) through a
+Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches
+(:class:`~musebench.experiments.throughput.ThroughputMeter`), with validation, checkpoints and
+logging off so only training is measured; then times ``generate(--generate)``. A model whose
+config trains 0 epochs (it learns in ``fit_statistics``) is measured on generation only.
+Rank 0 writes the figures as JSON to ``--out``.
+
+A fresh process per cell makes the peak memory that of this model alone, and lets
+``--devices 2 --strategy ddp`` work as in a bench run: Lightning's launcher re-runs this same
+command once per extra rank (hence the ``__main__`` guard).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+
+from musebench.datasets.cache import write_atomically
+from musebench.experiments.bench import build_datamodule
+from musebench.experiments.config import load_config
+from musebench.experiments.throughput import (
+    ThroughputMeter,
+    peak_memory_bytes,
+    reset_peak_memory,
+    synchronize,
+)
+from musebench.models import get_model
+
+#: ``trainer`` config keys that change what one training batch costs; the schedule,
+#: validation, logging and device keys are the measurement's own.
+COST_KEYS: tuple[str, ...] = ("gradient_clip_val", "gradient_clip_algorithm",
+                              "accumulate_grad_batches")
+SEED = 0
+
+
+def trains(config: dict[str, Any]) -> bool:
+    """Whether the bench would call ``Trainer.fit`` for this config (``max_epochs`` != 0)."""
+    return config["trainer"].get("max_epochs", 1) != 0
+
+
+def measure_training(model_name: str, config: dict[str, Any], data: Any, precision: str,
+                     devices: int, strategy: str, warmup: int, steps: int) -> dict[str, Any]:
+    """Throughput, FLOPs and peak memory of ``steps`` timed training batches of a fresh model.
+
+    Returns the figures of :meth:`ThroughputMeter.result` plus ``peak_memory_bytes``,
+    ``world_size`` and ``threads`` (torch intra-op threads of this process).
+    """
+    pl.seed_everything(SEED, workers=True)
+    model = get_model(model_name)(**config["model"])
+    model.fit_statistics(data.pieces("train"), data.pieces("valid"))
+    meter = ThroughputMeter(model.codec, warmup, steps, count_flops=devices == 1)
+    kwargs = {k: v for k, v in config["trainer"].items() if k in COST_KEYS}
+    trainer = pl.Trainer(
+        accelerator="auto", devices=devices, strategy=strategy, precision=precision,
+        max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+        callbacks=[meter], **kwargs)
+    device = trainer.strategy.root_device
+    reset_peak_memory(device)
+    trainer.fit(model, datamodule=data)
+    return {**meter.result(), "peak_memory_bytes": peak_memory_bytes(device),
+            "world_size": trainer.world_size, "threads": torch.get_num_threads(),
+            "is_global_zero": trainer.is_global_zero}
+
+
+def measure_generation(model: Any, n: int, conditions: list) -> dict[str, Any]:
+    """Bars per second of ``model.generate(n)`` (bars = generated steps / steps per bar)."""
+    model.eval()
+    device = model.device
+    reset_peak_memory(device)
+    started = time.perf_counter()
+    with torch.no_grad():
+        pieces = model.generate(n, conditions=conditions, seed=SEED)
+    synchronize(device)
+    seconds = time.perf_counter() - started
+    bars = sum(p.n_steps / p.steps_per_bar for p in pieces)
+    return {"n": n, "seconds": seconds, "bars": bars, "bars_per_s": bars / seconds,
+            "peak_memory_bytes": peak_memory_bytes(device)}
+
+
+def measure_cell(model_name: str, preset: str, precisions: list[str], devices: int = 1,
+                 strategy: str = "auto", warmup: int = 2, steps: int = 5,
+                 generate: int = 0) -> dict[str, Any] | None:
+    """Every figure of one (model, preset) cell; None on ranks other than 0.
+
+    Args:
+        model_name: a registered model.
+        preset: config preset (model size, batch size and data set).
+        precisions: Trainer precisions to train with, in turn (e.g. ``32-true``).
+        devices: Trainer devices (processes on CPU).
+        strategy: Trainer strategy (``auto``, ``ddp``).
+        warmup: untimed batches first.
+        steps: timed batches.
+        generate: samples to generate and time (0: none).
+    """
+    config = load_config(model_name, preset)
+    data_root = os.environ.get("MUSEBENCH_DATA")
+    pl.seed_everything(SEED, workers=True)
+    model = get_model(model_name)(**config["model"])
+    data = build_datamodule(config, model, SEED, Path(data_root) if data_root else None)
+    train, valid, test = (data.pieces(s) for s in ("train", "valid", "test"))
+    model.fit_statistics(train, valid)  # before anything is encoded (a codec may learn here)
+    cell: dict[str, Any] = {"dataset": config["data"]["source"],
+                            "batch_size": config["data"]["batch_size"],
+                            "trains": trains(config), "train": {}}
+    if cell["trains"]:
+        for precision in precisions:
+            result = measure_training(model_name, config, data, precision, devices, strategy,
+                                      warmup, steps)
+            if not result.pop("is_global_zero"):
+                return None
+            cell["train"][precision] = result
+    if generate:
+        model.to("cuda" if torch.cuda.is_available() else "cpu")
+        cell["generate"] = measure_generation(model, generate, test)
+    return cell
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--preset", required=True)
+    parser.add_argument("--precision", nargs="+", default=["32-true"])
+    parser.add_argument("--devices", type=int, default=1)
+    parser.add_argument("--strategy", default="auto")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--generate", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    cell = measure_cell(args.model, args.preset, args.precision, args.devices, args.strategy,
+                        args.warmup, args.steps, args.generate)
+    if cell is not None:
+        write_atomically(args.out, json.dumps(cell, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
