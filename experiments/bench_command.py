@@ -1,7 +1,9 @@
-"""``musebench bench`` (one run) and ``musebench bench-all`` (every model, one preset).
+"""``musebench bench`` (one run) and ``musebench bench-all`` (a model × dataset × seed grid,
+run here ``--jobs`` at a time, written as a SLURM array script, or one cell of it by
+``--task-index``; see :mod:`musebench.experiments.grid`).
 
 ``make bench MODEL=… DATASET=… PRESET=… SEED=… DEVICES=… STRATEGY=… NODES=… PRECISION=…`` and
-``make bench-all PRESET=…`` wrap these.
+``make bench-all PRESET=… MODELS=… DATASETS=… SEEDS=… JOBS=…`` wrap these.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 from pathlib import Path
 
 from musebench.experiments.config import PRESETS
+from musebench.experiments.grid import Cell
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -42,7 +45,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="continue from the last checkpoint of the same settings")
     _common(one)
     one.set_defaults(func=run_one)
-    every = subparsers.add_parser("bench-all", help="bench every registered model")
+    every = subparsers.add_parser(
+        "bench-all", help="bench a model x dataset x seed grid (here, or as a SLURM array)")
+    every.add_argument("--models", nargs="+", default=None,
+                       help="default: every registered model")
+    every.add_argument("--datasets", nargs="+", default=None,
+                       help="default: each model's config dataset")
+    every.add_argument("--seeds", nargs="+", type=int, default=None,
+                       help="default: --seed")
+    every.add_argument("--jobs", type=int, default=1,
+                       help="cells running at once (here: processes; SLURM: array tasks)")
+    every.add_argument("--slurm", type=Path, default=None, metavar="FILE",
+                       help="write an sbatch array script (one task per cell) instead of running")
+    every.add_argument("--sbatch", action="append", default=[], metavar="OPTION",
+                       help="extra #SBATCH option for --slurm, e.g. --sbatch=--gpus-per-node=4")
+    every.add_argument("--task-index", type=int, default=None,
+                       help="run only this cell of the grid (a SLURM array task)")
     _common(every)
     every.set_defaults(func=run_all)
 
@@ -69,21 +87,68 @@ def run_one(args: argparse.Namespace) -> int:
 
 
 def run_all(args: argparse.Namespace) -> int:
-    """Every registered model on its default dataset; failures are reported, not fatal."""
-    from musebench.experiments.bench import bench
-    from musebench.models import MODELS
+    """The grid: one cell (``--task-index``), a SLURM script (``--slurm``), or every cell
+    here, ``--jobs`` at a time; a failed cell is reported, not fatal to the others."""
+    from musebench.experiments import grid
 
-    failed = []
-    for name in sorted(MODELS):
-        print(f"== {name} ({args.preset})", flush=True)
-        try:
-            bench(name, preset=args.preset, seed=args.seed, devices=args.devices,
-                  precision=args.precision, strategy=args.strategy, num_nodes=args.num_nodes,
-                  out=args.out, overrides=args.overrides,
-                  data_root=args.data_root, results=_results(args), audio=args.audio)
-        except Exception as error:  # noqa: BLE001 - one model's failure must not stop the rest
-            print(f"   {name} failed: {type(error).__name__}: {error}", file=sys.stderr)
-            failed.append(name)
+    cells = _grid(args)
+    if args.task_index is not None:
+        cell = grid.cell_at(cells, args.task_index)
+        print(f"== task {args.task_index}: {cell.label} ({args.preset})", flush=True)
+        return run_one(argparse.Namespace(**{**vars(args), "model": cell.model,
+                                             "dataset": cell.dataset, "seed": cell.seed,
+                                             "resume": False}))
+    if args.slurm is not None:
+        logs = args.out.resolve() / "slurm"
+        logs.mkdir(parents=True, exist_ok=True)
+        args.slurm.write_text(grid.sbatch_script(
+            cells, _task_command(args, cells), args.jobs, logs, nodes=args.num_nodes or 1,
+            tasks_per_node=args.devices or 1, extra=args.sbatch))
+        print(f"{args.slurm}: {len(cells)} array task(s); submit with: sbatch {args.slurm}")
+        return 0
+    failed = grid.run_local(cells, _bench_options(args), args.jobs, args.out / "grid-logs",
+                            args.data_root)
     if failed:
-        print(f"bench-all: {len(failed)} model(s) failed: {', '.join(failed)}", file=sys.stderr)
+        print(f"bench-all: {len(failed)} of {len(cells)} cell(s) failed: "
+              f"{', '.join(cell.label for cell in failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _grid(args: argparse.Namespace) -> list[Cell]:
+    """The cells named by ``--models``, ``--datasets`` (default: each model's config
+    dataset) and ``--seeds`` (default: ``--seed``)."""
+    from musebench.experiments.config import load_config
+    from musebench.experiments.grid import grid_cells
+    from musebench.models import MODELS, get_model
+
+    models = args.models or sorted(MODELS)
+    for name in models:
+        get_model(name)  # an unknown name is a clear error before anything runs
+    datasets = {name: args.datasets or [load_config(name, args.preset, args.overrides)
+                                        ["data"]["source"]] for name in models}
+    return grid_cells(models, datasets, args.seeds or [args.seed])
+
+
+def _bench_options(args: argparse.Namespace) -> list[str]:
+    """The ``musebench bench`` flags every cell shares."""
+    options = ["--preset", args.preset, "--out", str(args.out.resolve())]
+    for flag, value in (("--devices", args.devices), ("--precision", args.precision),
+                        ("--strategy", args.strategy), ("--num-nodes", args.num_nodes),
+                        ("--results", _results(args))):
+        if value is not None:
+            options += [flag, str(value)]
+    if not args.audio:
+        options.append("--no-audio")
+    for override in args.overrides:
+        options += ["--set", override]
+    return options
+
+
+def _task_command(args: argparse.Namespace, cells: list[Cell]) -> list[str]:
+    """``musebench bench-all`` over the same grid, ending in ``--task-index``."""
+    root = ["--data-root", str(args.data_root.resolve())] if args.data_root else []
+    models = list(dict.fromkeys(cell.model for cell in cells))
+    seeds = [str(seed) for seed in dict.fromkeys(cell.seed for cell in cells)]
+    datasets = ["--datasets", *args.datasets] if args.datasets else []
+    return ["musebench", *root, "bench-all", "--models", *models, *datasets,
+            "--seeds", *seeds, *_bench_options(args), "--task-index"]
