@@ -13,6 +13,10 @@ PRECISION ?= 32-true
 STRATEGY  ?= auto
 NODES     ?= 1
 OUT       ?= runs
+MODELS    ?=
+DATASETS  ?=
+SEEDS     ?= $(SEED)
+JOBS      ?= 1
 
 .PHONY: install install-audio test lint bench bench-all leaderboard perf
 
@@ -35,7 +39,8 @@ bench:
 	  --precision $(PRECISION) --out $(OUT)
 
 bench-all:
-	musebench bench-all --preset $(PRESET) --seed $(SEED) --out $(OUT)
+	musebench bench-all --preset $(PRESET) $(if $(MODELS),--models $(MODELS)) \
+	  $(if $(DATASETS),--datasets $(DATASETS)) --seeds $(SEEDS) --jobs $(JOBS) --out $(OUT)
 	musebench leaderboard --format md --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
 leaderboard:
