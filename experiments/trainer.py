@@ -14,6 +14,7 @@ What several processes (DDP) need is also decided here, never per model name:
   :attr:`~musebench.models.base.MusicGenerator.ddp_find_unused_parameters`;
 - :class:`RankSeed` gives each rank its own training noise (``seed + global_rank``);
 - :class:`ThreadsPerProcess` shares the CPU cores between the processes of a node;
+- :class:`ReplicaGuard` checks that training ended with the same weights on every rank;
 - ``16-mixed`` on CPU is refused with a clear message (Lightning would silently run
   bf16 instead, and the row would record the wrong precision).
 """
@@ -103,6 +104,44 @@ class ThreadsPerProcess(pl.Callback):
                                                   torch.get_num_threads()))
 
 
+def parameter_checksums(module: torch.nn.Module) -> torch.Tensor:
+    """``(P, 2)`` float64: the sum and the sum of squares of each of ``module``'s parameters."""
+    return torch.stack([torch.stack([p.detach().double().sum(), p.detach().double().square().sum()])
+                        for p in module.parameters()])
+
+
+def diverged_parameters(gathered: torch.Tensor, names: list[str]) -> list[str]:
+    """Names of the parameters whose checksums differ from rank 0's on some rank.
+
+    Args:
+        gathered: ``(ranks, P, 2)`` :func:`parameter_checksums` of every rank.
+        names: the ``P`` parameter names, in order.
+    """
+    differs = (gathered != gathered[:1]).flatten(2).any(-1).any(0)
+    return [name for name, bad in zip(names, differs.tolist(), strict=True) if bad]
+
+
+class ReplicaGuard(pl.Callback):
+    """Under DDP, checks when training ends that every rank holds the same parameters.
+
+    DDP averages the gradients of every backward pass, so the replicas stay bit-identical;
+    a backward that skips gradient synchronisation (a manual-optimisation step outside
+    Lightning, a rank that made another update than the others) shows up here as an error
+    naming the parameters, instead of a silently wrong model. One all-gather of two numbers
+    per parameter; nothing in a one-process run.
+    """
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.world_size < 2:
+            return
+        gathered = trainer.strategy.all_gather(parameter_checksums(pl_module))
+        names = [name for name, _ in pl_module.named_parameters()]
+        diverged = diverged_parameters(gathered.reshape(-1, len(names), 2), names)
+        if diverged:
+            raise RuntimeError(f"DDP replicas diverged: {len(diverged)} parameter(s) differ "
+                               f"between ranks, e.g. {', '.join(diverged[:5])}")
+
+
 def resolve_strategy(strategy: Any, model: MusicGenerator) -> Any:
     """``strategy`` with DDP's unused-parameter detection switched on where ``model``
     declares it needs it (``"ddp"`` -> ``"ddp_find_unused_parameters_true"``); any other
@@ -131,7 +170,7 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                   logger: Any, devices: int | None = None, precision: str | None = None,
                   strategy: str | None = None, num_nodes: int | None = None) -> pl.Trainer:
     """A Trainer from ``config["trainer"]`` and the command line's settings, with
-    checkpointing, early stopping, the NaN guard and the per-process set-up of DDP.
+    checkpointing, early stopping, the NaN guard and the per-process set-up and check of DDP.
 
     Raises:
         ValueError: ``16-mixed`` on CPU (:func:`check_precision`).
@@ -140,6 +179,7 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         RankSeed(),
         ThreadsPerProcess(),
         FiniteLossGuard(),
+        ReplicaGuard(),
         ModelCheckpoint(dirpath=folder / "checkpoints", monitor=model.monitor, mode=model.mode,
                         save_last=True, save_top_k=1),
     ]
