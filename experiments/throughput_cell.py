@@ -28,6 +28,7 @@ import pytorch_lightning as pl
 import torch
 
 from musebench.datasets.cache import write_atomically
+from musebench.datasets.sources.base import SourceError
 from musebench.experiments.bench import build_datamodule
 from musebench.experiments.config import load_config
 from musebench.experiments.throughput import (
@@ -36,6 +37,7 @@ from musebench.experiments.throughput import (
     reset_peak_memory,
     synchronize,
 )
+from musebench.experiments.trainer import RankSeed, ThreadsPerProcess, resolve_strategy
 from musebench.models import get_model
 
 #: ``trainer`` config keys that change what one training batch costs; the schedule,
@@ -54,8 +56,10 @@ def measure_training(model_name: str, config: dict[str, Any], data: Any, precisi
                      devices: int, strategy: str, warmup: int, steps: int) -> dict[str, Any]:
     """Throughput, FLOPs and peak memory of ``steps`` timed training batches of a fresh model.
 
-    Returns the figures of :meth:`ThroughputMeter.result` plus ``peak_memory_bytes``,
-    ``world_size`` and ``threads`` (torch intra-op threads of this process).
+    The Trainer has the bench's per-process set-up (:mod:`musebench.experiments.trainer`:
+    per-rank seeds, CPU threads shared among the processes, DDP's unused-parameter detection
+    where the model asks for it). Returns the figures of :meth:`ThroughputMeter.result` plus
+    ``peak_memory_bytes``, ``world_size`` and ``threads`` (this process's torch threads).
     """
     pl.seed_everything(SEED, workers=True)
     model = get_model(model_name)(**config["model"])
@@ -63,10 +67,11 @@ def measure_training(model_name: str, config: dict[str, Any], data: Any, precisi
     meter = ThroughputMeter(model.codec, warmup, steps, count_flops=devices == 1)
     kwargs = {k: v for k, v in config["trainer"].items() if k in COST_KEYS}
     trainer = pl.Trainer(
-        accelerator="auto", devices=devices, strategy=strategy, precision=precision,
-        max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0, logger=False,
-        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
-        callbacks=[meter], **kwargs)
+        accelerator="auto", devices=devices, strategy=resolve_strategy(strategy, model),
+        precision=precision, max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0,
+        logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        enable_model_summary=False, callbacks=[RankSeed(), ThreadsPerProcess(), meter],
+        **kwargs)
     device = trainer.strategy.root_device
     reset_peak_memory(device)
     trainer.fit(model, datamodule=data)
@@ -110,7 +115,10 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
     pl.seed_everything(SEED, workers=True)
     model = get_model(model_name)(**config["model"])
     data = build_datamodule(config, model, SEED, Path(data_root) if data_root else None)
-    train, valid, test = (data.pieces(s) for s in ("train", "valid", "test"))
+    try:
+        train, valid, test = (data.pieces(s) for s in ("train", "valid", "test"))
+    except SourceError as error:  # e.g. a data set that needs MUSEBENCH_DATA
+        return {"dataset": config["data"]["source"], "skipped": str(error)}
     model.fit_statistics(train, valid)  # before anything is encoded (a codec may learn here)
     cell: dict[str, Any] = {"dataset": config["data"]["source"],
                             "batch_size": config["data"]["batch_size"],

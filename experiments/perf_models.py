@@ -1,0 +1,189 @@
+"""``make perf`` model section: what training and sampling every registered model costs here.
+
+For every model in :data:`musebench.models.MODELS` (no model is special-cased) at the smoke
+and standard presets (the preset's model size, batch size and data set), one fresh process
+(:mod:`musebench.experiments.throughput_cell`) measures:
+
+- training throughput in samples/s and time steps/s (the codec's steps: frames, events,
+  tokens, 16 per MidiNet bar; padding excluded), over a fixed number of batches after a
+  warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate, ``training_step``
+  with manual GAN optimisation, backward, optimiser), at ``32-true`` and ``bf16-mixed``;
+- achieved FLOP/s: matmul FLOPs of one training batch (``FlopCounterMode`` plus analytic
+  formulas for the fused LSTM kernels it misses, :mod:`musebench.experiments.flops`) times
+  batches/s, as a fraction of this machine's matmul peak of that precision, measured at the
+  start of this same section (:func:`~musebench.experiments.flops.matmul_peak`);
+- generation throughput in bars/s (``generate(n)``; bars = generated steps / steps per bar);
+- peak memory (peak RSS of the measurement on CPU, ``max_memory_allocated`` on CUDA).
+
+Models that train 0 epochs (they learn in ``fit_statistics``) report generation only. Then,
+for every model that trains, the smoke preset again with ``--devices 2 --strategy ddp``
+(gloo on CPU; Lightning gives each process half the cores): samples/s over both ranks against
+the single-process ``32-true`` figure. A cell that fails (a data set that is not there, a
+model that does not run under DDP) is recorded with its error and the section goes on.
+
+Ratios are measured side by side in one run; on a shared, loaded machine absolute figures
+are noisy, ratios less so. The step counts below keep the section near 10 minutes on 2 CPU
+cores; they are printed with the results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from musebench.experiments.flops import matmul_peak
+from musebench.models import MODELS
+
+PRESETS: tuple[str, ...] = ("smoke", "standard")
+PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed")
+#: ``preset -> (warm-up batches, timed batches)``: standard batches take seconds on a CPU.
+STEPS: dict[str, tuple[int, int]] = {"smoke": (2, 10), "standard": (1, 3)}
+#: Samples generated and timed per cell.
+GENERATE = 4
+DDP_PRESET = "smoke"
+DDP_DEVICES = 2
+#: Seconds a cell may run before it is recorded as timed out.
+CELL_TIMEOUT = 600
+
+
+def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, steps: int,
+             generate: int, devices: int = 1, strategy: str = "auto") -> dict[str, Any]:
+    """One :mod:`throughput_cell` process; its JSON, or ``{"error": ...}`` if it failed."""
+    with tempfile.TemporaryDirectory(prefix="musebench-perf-") as folder:
+        out = Path(folder) / "cell.json"
+        command = [sys.executable, "-m", "musebench.experiments.throughput_cell",
+                   "--model", model, "--preset", preset, "--precision", *precisions,
+                   "--warmup", str(warmup), "--steps", str(steps), "--generate", str(generate),
+                   "--devices", str(devices), "--strategy", strategy, "--out", str(out)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True,
+                                  timeout=CELL_TIMEOUT, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+        except subprocess.TimeoutExpired:
+            return {"error": f"timed out after {CELL_TIMEOUT} s"}
+        if done.returncode != 0 or not out.exists():
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            return {"error": lines[-1] if lines else f"exit status {done.returncode}"}
+        return json.loads(out.read_text())
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """``numerator / denominator``, None where either is missing or not finite."""
+    if numerator is None or denominator is None or not denominator:
+        return None
+    value = numerator / denominator
+    return value if math.isfinite(value) else None
+
+
+def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
+    """Put the FLOP/s fraction of the peak into each precision's figures and the bf16/fp32
+    training throughput ratio into the cell."""
+    train = cell.get("train", {})
+    for precision, figures in train.items():
+        peak = peaks["peak_bf16"] if precision.startswith("bf16") else peaks["peak_fp32"]
+        figures["fraction_of_peak"] = ratio(figures.get("achieved_flops_per_s"), peak)
+    if all(p in train for p in ("32-true", "bf16-mixed")):
+        cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
+                                       train["32-true"]["samples_per_s"])
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [finite(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _number(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
+    return "-" if value is None else f"{value / scale:.{digits}f}"
+
+
+def table(result: dict[str, Any]) -> str:
+    """The section's figures as a fixed-width text table, one line per (model, preset)."""
+    header = (f"{'model':<15} {'preset':<8} {'data':<8} {'fp32 smp/s':>10} {'steps/s':>9} "
+              f"{'bf16 smp/s':>10} {'bf16/fp32':>9} {'GFLOP/s':>8} {'%peak':>6} "
+              f"{'bf16 %pk':>8} {'peak MB':>8} {'gen bar/s':>9} {'ddp2/1':>7}")
+    lines = [header, "-" * len(header)]
+    for model, presets in result["models"].items():
+        for preset, cell in presets.items():
+            if "error" in cell or "skipped" in cell:
+                reason = cell.get("error") or f"skipped: {cell['skipped']}"
+                lines.append(f"{model:<15} {preset:<8} {reason[:100]}")
+                continue
+            fp32 = cell.get("train", {}).get("32-true", {})
+            bf16 = cell.get("train", {}).get("bf16-mixed", {})
+            memory = max([f.get("peak_memory_bytes") or 0 for f in cell.get("train", {}).values()]
+                         + [cell.get("generate", {}).get("peak_memory_bytes") or 0])
+            ddp = cell.get("ddp", {})
+            lines.append(
+                f"{model:<15} {preset:<8} {cell['dataset'][:8]:<8} "
+                f"{_number(fp32.get('samples_per_s')):>10} "
+                f"{_number(fp32.get('time_steps_per_s'), digits=0):>9} "
+                f"{_number(bf16.get('samples_per_s')):>10} "
+                f"{_number(cell.get('bf16_over_fp32'), digits=2):>9} "
+                f"{_number(fp32.get('achieved_flops_per_s'), 1e9, 2):>8} "
+                f"{_number(fp32.get('fraction_of_peak'), 0.01, 2):>6} "
+                f"{_number(bf16.get('fraction_of_peak'), 0.01, 2):>8} "
+                f"{_number(memory or None, 2**20, 0):>8} "
+                f"{_number(cell.get('generate', {}).get('bars_per_s')):>9} "
+                f"{_number(ddp.get('ddp_over_single')) if 'error' not in ddp else 'error':>7}")
+    return "\n".join(lines)
+
+
+def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
+        steps: dict[str, tuple[int, int]] | None = None, ddp: bool = True,
+        generate: int = GENERATE) -> dict[str, Any]:
+    """Measure every model (or ``models``) at ``presets``; print the table; return the dict.
+
+    Returns:
+        ``{"config": what was run, "machine_peak": matmul_peak(), "models": {model: {preset:
+        cell}}}`` where a cell has ``dataset``, ``batch_size``, ``train`` (per precision:
+        samples/s, time steps/s, FLOP/s and its fraction of the peak, peak memory bytes…),
+        ``bf16_over_fp32``, ``generate`` (bars/s…) and on the DDP preset ``ddp`` (two
+        processes' samples/s and ``ddp_over_single``); or ``error``/``skipped``.
+    """
+    steps = steps or STEPS
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    config = {"presets": list(presets), "precisions": list(PRECISIONS), "steps": steps,
+              "generate": generate, "ddp": {"preset": DDP_PRESET, "devices": DDP_DEVICES,
+                                            "strategy": "ddp"} if ddp else None,
+              "device": device, "threads": torch.get_num_threads(),
+              "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
+    print(f"config: {json.dumps(config)}", flush=True)
+    peaks = matmul_peak(device)
+    print("matmul peak ({}x{}, best of {}): {}".format(
+        peaks["size"], peaks["size"], peaks["repeats"],
+        ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in peaks["flops_per_s"].items())),
+        flush=True)
+    result: dict[str, Any] = {"config": config, "machine_peak": peaks, "models": {}}
+    for model in models or list(MODELS):
+        result["models"][model] = {}
+        for preset in presets:
+            warmup, timed = steps[preset]
+            cell = run_cell(model, preset, PRECISIONS, warmup, timed, generate)
+            add_ratios(cell, peaks)
+            if ddp and preset == DDP_PRESET and cell.get("trains"):
+                cell["ddp"] = run_cell(model, preset, ("32-true",), warmup, timed, 0,
+                                       devices=DDP_DEVICES, strategy="ddp")
+                figures = cell["ddp"].get("train", {}).get("32-true", {})
+                cell["ddp"] = figures or cell["ddp"]
+                cell["ddp"]["ddp_over_single"] = ratio(
+                    figures.get("samples_per_s"),
+                    cell["train"].get("32-true", {}).get("samples_per_s"))
+            result["models"][model][preset] = cell
+            status = cell.get("error") or cell.get("skipped") or "ok"
+            print(f"  {model} {preset}: {status}", flush=True)
+    result = finite(result)
+    print(table(result), flush=True)
+    return result
