@@ -1,0 +1,199 @@
+"""Resumable runs: every checkpoint carries the RNG state, and is written atomically.
+
+Lightning's checkpoints restore weights, optimisers, epoch and step, and the callbacks'
+state, but not the random number generators. A resumed run would then draw other GAN noise,
+other dropout masks and other DataLoader base seeds than the run it continues. And since
+Lightning 2.6, ``ModelCheckpoint(save_last=True)`` rewrites ``last.ckpt`` only when the
+monitored value improves, so ``last.ckpt`` is the best epoch, not the latest one. Three
+pieces make ``musebench bench --resume`` continue a killed run exactly
+(:func:`checkpoint_callbacks` lists the callbacks):
+
+- a second ``ModelCheckpoint`` without a monitor writes ``last.ckpt`` after every epoch
+  (after every validation when validation runs within epochs);
+- :class:`RngStateCheckpoint` stores the Python, NumPy, torch (and CUDA) generator states of
+  every process in each checkpoint and puts them back on resume;
+- :class:`AtomicCheckpointIO` writes each checkpoint to a temporary file in the same folder,
+  fsyncs it and renames it over the old one, so a kill during the write leaves the previous
+  ``last.ckpt`` intact, and turns an unreadable checkpoint into an error that names the file.
+
+Where the states are captured and restored (measured, see ``tests/test_resume_*.py``): a
+checkpoint is written at the end of an epoch (``on_validation_end``, or
+``on_train_epoch_end`` without validation). In an uninterrupted run nothing draws random
+numbers between that moment and the creation of the next epoch's train DataLoader
+iterator, which draws its base seed from the global torch RNG, and then the training steps.
+In a resumed run Lightning creates that iterator once, right after the (RNG-isolated)
+sanity check, and does not create it again at the first epoch. So the states are restored
+in ``on_fit_start``: after the checkpoint is read and after any seeding done at fit start by
+callbacks listed before this one, before the iterator and the first training step. Both
+runs then draw the same numbers in the same order.
+
+Checkpoints saved in the middle of an epoch (``val_check_interval`` below one epoch) also
+carry the RNG state, but Lightning restarts such an epoch's data from its beginning
+(it warns about it), so those resumes are not exact; end-of-epoch checkpoints are.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from lightning_fabric.utilities.types import _PATH
+from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.plugins.io import TorchCheckpointIO
+from pytorch_lightning.utilities import rank_zero_warn
+
+from musebench.datasets.cache import write_atomically
+
+#: The checkpoint key under which :class:`RngStateCheckpoint` stores the generator states.
+RNG_KEY = "musebench_rng_states"
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """This process's Python, NumPy, torch and (when present) CUDA generator states.
+
+    Stored as tensors and plain numbers only, so a checkpoint holding them still loads with
+    ``torch.load(..., weights_only=True)``.
+    """
+    version, internal, gauss = random.getstate()
+    numpy_state = np.random.get_state(legacy=False)  # noqa: NPY002 - the global state itself
+    state: dict[str, Any] = {
+        "python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64),
+                   "gauss": gauss},
+        "numpy": {"key": torch.from_numpy(numpy_state["state"]["key"].astype(np.int64)),
+                  "pos": int(numpy_state["state"]["pos"]),
+                  "has_gauss": int(numpy_state["has_gauss"]),
+                  "gauss": float(numpy_state["gauss"])},
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Put back the generator states of :func:`capture_rng_state`.
+
+    CUDA states are restored when this process sees as many GPUs as the one that saved them.
+    """
+    python = state["python"]
+    random.setstate((python["version"], tuple(python["internal"].tolist()), python["gauss"]))
+    numpy = state["numpy"]
+    np.random.set_state({"bit_generator": "MT19937",  # noqa: NPY002 - the global state itself
+                         "state": {"key": numpy["key"].numpy().astype(np.uint32),
+                                   "pos": numpy["pos"]},
+                         "has_gauss": numpy["has_gauss"], "gauss": numpy["gauss"]})
+    torch.set_rng_state(state["torch"])
+    cuda = state.get("cuda")
+    if cuda is not None and torch.cuda.is_available() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
+
+
+def gather_from_ranks(value: Any) -> list[Any]:
+    """``value`` of every process, in rank order (``[value]`` outside a distributed run).
+
+    Must be called by every rank at the same point (as checkpoint saving is).
+    """
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return [value]
+    gathered: list[Any] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(gathered, value)
+    return gathered
+
+
+class RngStateCheckpoint(pl.Callback):
+    """Saves every rank's RNG states in each checkpoint and restores its own on resume.
+
+    Under DDP only rank 0 writes the checkpoint file, so the states of all ranks are
+    gathered into it (a list indexed by global rank); on resume each rank takes its own.
+    A run resumed with another number of processes cannot repeat the interrupted one's
+    random streams anyway: it keeps the seeding it got at fit start and warns.
+
+    List it after any callback that seeds at fit start, so that on resume the restored
+    states win.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[dict[str, Any]] | None = None
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                           checkpoint: dict[str, Any]) -> None:
+        checkpoint[RNG_KEY] = gather_from_ranks(capture_rng_state())
+
+    def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
+                           checkpoint: dict[str, Any]) -> None:
+        states = checkpoint.get(RNG_KEY)
+        if states is None:
+            rank_zero_warn("the checkpoint holds no RNG states (written before they were "
+                           "saved): the resumed run will draw other random numbers")
+        self._pending = states
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        states, self._pending = self._pending, None
+        if states is None:
+            return
+        if len(states) != trainer.world_size:
+            rank_zero_warn(f"the checkpoint was written by {len(states)} processes, this run "
+                           f"has {trainer.world_size}: RNG states are not restored, so the "
+                           "resumed run will not repeat the interrupted one")
+            return
+        restore_rng_state(states[trainer.global_rank])
+
+
+def checkpoint_callbacks(folder: Path, monitor: str, mode: str) -> list[pl.Callback]:
+    """The checkpointing of a bench run, all in ``folder``.
+
+    Args:
+        folder: the run's ``checkpoints/`` folder.
+        monitor: the model's validation metric (:attr:`MusicGenerator.monitor`).
+        mode: ``"min"`` or ``"max"`` for ``monitor``.
+
+    Returns:
+        The best checkpoint by ``monitor`` (first, so it is ``trainer.checkpoint_callback``),
+        ``last.ckpt`` rewritten at every epoch end for ``--resume``, and the RNG states.
+    """
+    return [
+        ModelCheckpoint(dirpath=folder, monitor=monitor, mode=mode, save_top_k=1),
+        ModelCheckpoint(dirpath=folder, filename=ModelCheckpoint.CHECKPOINT_NAME_LAST,
+                        monitor=None, save_top_k=1, enable_version_counter=False),
+        RngStateCheckpoint(),
+    ]
+
+
+class UnreadableCheckpointError(RuntimeError):
+    """A checkpoint file exists but cannot be read (truncated, corrupted, or foreign)."""
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """``torch.save`` to a temporary file in the checkpoint's folder, fsync, ``os.replace``.
+
+    Readers (and a later ``--resume``) see the previous checkpoint or the new one, never a
+    partly written file. Loading a file that cannot be read raises
+    :class:`UnreadableCheckpointError` naming it.
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: _PATH,
+                        storage_options: Any | None = None) -> None:
+        if storage_options is not None:
+            raise TypeError(f"{type(self).__name__} takes no storage_options")
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        write_atomically(Path(path), buffer.getvalue())
+
+    def load_checkpoint(self, path: _PATH, map_location: Any | None = lambda storage, loc: storage,
+                        weights_only: bool | None = None) -> dict[str, Any]:
+        try:
+            return super().load_checkpoint(path, map_location=map_location,
+                                           weights_only=weights_only)
+        except FileNotFoundError:
+            raise
+        except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as error:
+            raise UnreadableCheckpointError(
+                f"cannot read checkpoint {path} ({type(error).__name__}: {error}); it is "
+                "truncated or corrupted: delete it (or the run folder) and start again, or run "
+                "without --resume") from error
