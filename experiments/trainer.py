@@ -29,8 +29,9 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from pytorch_lightning.callbacks import EarlyStopping, ModelCheckpoint
+from pytorch_lightning.callbacks import EarlyStopping
 
+from musebench.experiments.checkpointing import AtomicCheckpointIO, checkpoint_callbacks
 from musebench.models.base import MusicGenerator
 
 #: Lightning's process-launching DDP strategies, each with a ``_find_unused_parameters_true``
@@ -180,8 +181,7 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         ThreadsPerProcess(),
         FiniteLossGuard(),
         ReplicaGuard(),
-        ModelCheckpoint(dirpath=folder / "checkpoints", monitor=model.monitor, mode=model.mode,
-                        save_last=True, save_top_k=1),
+        *checkpoint_callbacks(folder / "checkpoints", model.monitor, model.mode),
     ]
     if config.get("early_stopping"):
         callbacks.append(EarlyStopping(monitor=model.monitor, mode=model.mode,
@@ -200,6 +200,7 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
     check_precision(kwargs.get("precision", "32-true"), kwargs.get("accelerator", "auto"))
     kwargs.setdefault("enable_progress_bar", True)
     return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
+                      plugins=[AtomicCheckpointIO()],
                       **kwargs)
 
 
