@@ -152,17 +152,17 @@ def bench(
     tags = tracking.run_tags(config, str(config["trainer"].get("precision", "32-true")))
     logger = tracking.bench_logger(folder, dict(config, seed=seed), tags, run_name, resume)
 
-    started = time.perf_counter()
-    model.fit_statistics(train, valid)
-    trainer = build_trainer(config, model, folder, logger, devices, precision, strategy,
-                            num_nodes)
-    if config["trainer"].get("max_epochs", 1) != 0:
-        trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
-        restore_best(model, trainer)
-    train_seconds = time.perf_counter() - started
-    if not trainer.is_global_zero:
-        return None
-    try:
+    try:  # the W&B run is closed however the run ends
+        started = time.perf_counter()
+        model.fit_statistics(train, valid)
+        trainer = build_trainer(config, model, folder, logger, devices, precision, strategy,
+                                num_nodes)
+        if config["trainer"].get("max_epochs", 1) != 0:
+            trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
+            restore_best(model, trainer)
+        train_seconds = time.perf_counter() - started
+        if not trainer.is_global_zero:
+            return None
         return sample_score_record(model, config, seed, data, (train, test), folder,
                                    run_name, logger, train_seconds, audio,
                                    results or Path(out) / "results.jsonl")

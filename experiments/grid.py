@@ -63,6 +63,13 @@ def cell_at(cells: list[Cell], index: int) -> Cell:
     return cells[index]
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def bench_command(cell: Cell, options: list[str], data_root: Path | None = None) -> list[str]:
     """The ``musebench bench`` command line of ``cell`` (``options``: the shared flags)."""
     root = ["--data-root", str(data_root)] if data_root is not None else []
@@ -76,7 +83,8 @@ def run_local(cells: list[Cell], options: list[str], jobs: int, logs: Path,
     """Run every cell as a ``musebench bench`` subprocess, ``jobs`` at a time.
 
     Each subprocess gets ``OMP_NUM_THREADS = MKL_NUM_THREADS = max(1, cores // jobs)``
-    and writes its output to ``logs/<index>-<model>-<dataset>-seed<seed>.log``.
+    (:func:`usable_cores`) and writes its output to
+    ``logs/<index>-<model>-<dataset>-seed<seed>.log``.
 
     Args:
         cells: the grid.
@@ -89,7 +97,7 @@ def run_local(cells: list[Cell], options: list[str], jobs: int, logs: Path,
         The cells that failed (non-zero exit), in grid order.
     """
     jobs = max(1, jobs)
-    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    threads = str(max(1, usable_cores() // jobs))
     env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
     logs.mkdir(parents=True, exist_ok=True)
 

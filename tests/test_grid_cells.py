@@ -4,7 +4,6 @@ without stopping the others."""
 
 from __future__ import annotations
 
-import os
 import sys
 
 import pytest
@@ -79,6 +78,6 @@ def test_local_run_reports_failed_cells_and_finishes_the_rest(tmp_path, monkeypa
     assert failed == [cells[1]]
     logs = sorted(tmp_path.glob("*.log"))
     assert [log.name for log in logs] == [f"{i}-markov-bach-seed{i}.log" for i in range(3)]
-    threads = max(1, (os.cpu_count() or 1) // 2)
+    threads = max(1, grid.usable_cores() // 2)
     assert all(log.read_text().strip() == str(threads) for log in logs)
     assert "markov/bach/seed1 FAILED (exit 3" in capsys.readouterr().out
