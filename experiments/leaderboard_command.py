@@ -1,10 +1,12 @@
 """``musebench leaderboard``: render the results store with its reference rows.
 
 ``musebench leaderboard [--dataset D] [--format md|html|csv] [--out FILE] [--official]
-[--wandb]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
+[--wandb] [--perf FILE]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
 ``runs/results.jsonl``; ``--official`` adds the checked-in official results), adds the
 real-data reference row of each (dataset, view) shown and the published figures for it, and
 prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
+Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
+(``--perf``, default ``perf.json`` beside the results store).
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-reference", action="store_true",
                         help="leave out the real-data reference rows (no data loading)")
     parser.add_argument("--wandb", action="store_true", help="log the table to W&B as well")
+    parser.add_argument("--perf", type=Path, default=None,
+                        help="`make perf` JSON for the Performance section (md/html; default: "
+                             "perf.json next to the first results store, if there is one)")
     parser.set_defaults(func=run)
 
 
@@ -74,6 +79,25 @@ def push_wandb(entries: list, names: list[str]) -> None:
         run.finish()
 
 
+def load_performance(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The perf JSON named by ``--perf``, else ``perf.json`` beside the first results store
+    when it exists; None when there is none.
+
+    Raises:
+        FileNotFoundError: ``--perf`` names a file that does not exist.
+    """
+    import json
+
+    from musebench.leaderboard.store import default_results_path
+
+    path = args.perf
+    if path is None:
+        path = Path(list(args.results or [default_results_path()])[0]).parent / "perf.json"
+        if not path.is_file():
+            return None
+    return json.loads(Path(path).read_text())
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.datasets.cache import write_atomically
     from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
@@ -81,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
     entries = aggregate(collect_rows(args), args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
-    text = RENDERERS[args.format](entries)
+    render = RENDERERS[args.format]
+    text = (render(entries) if args.format == "csv"
+            else render(entries, performance=load_performance(args)))
     if args.out:
         write_atomically(args.out, text)
         print(f"wrote {args.out}")

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from musebench.leaderboard.performance import performance_html, performance_markdown
+
 #: Column order of the views in a table (rows without a ``view`` are ``full``).
 VIEW_ORDER: tuple[str, ...] = ("melody", "full")
 
@@ -163,9 +165,11 @@ def _published_lines(entries: list[Entry]) -> list[tuple[str, list[str]]]:
     return [(e.model, [cell(e.stats.get(n)) for n in names] + [e.source]) for e in entries]
 
 
-def to_markdown(entries: list[Entry]) -> str:
+def to_markdown(entries: list[Entry], performance: dict[str, Any] | None = None) -> str:
     """Per dataset: a table with one row per metric and one column per model (each view's
-    reference before the models of that view), then the published figures for that dataset with their citations."""
+    reference before the models of that view), then the published figures for that dataset with their citations.
+    With ``performance`` (``make perf``'s JSON) a Performance section follows
+    (:mod:`musebench.leaderboard.performance`)."""
     out = []
     for data in sorted({e.dataset for e in entries}):
         shown = table_entries(entries, data)
@@ -186,6 +190,8 @@ def to_markdown(entries: list[Entry]) -> str:
             out += [f"| {label} | " + " | ".join(cells) + " |"
                     for label, cells in _published_lines(published)]
             out.append("")
+    if performance:
+        out.append(performance_markdown(performance))
     return "\n".join(out) + "\n"
 
 
@@ -258,8 +264,10 @@ def _html_table(header: list[str], rows: list[list[str]], classes: list[str]) ->
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def to_html(entries: list[Entry], title: str = "musebench leaderboard") -> str:
-    """A self-contained HTML report: per dataset, the table, bar charts and samples."""
+def to_html(entries: list[Entry], title: str = "musebench leaderboard",
+            performance: dict[str, Any] | None = None) -> str:
+    """A self-contained HTML report: per dataset, the table, bar charts and samples; then,
+    with ``performance`` (``make perf``'s JSON), the Performance section."""
     body = [f"<h1>{html.escape(title)}</h1>"]
     for data in sorted({e.dataset for e in entries}):
         shown = table_entries(entries, data)
@@ -285,6 +293,8 @@ def to_html(entries: list[Entry], title: str = "musebench leaderboard") -> str:
         body.append("</div>")
         for e in (e for e in shown if e.kind == "run"):
             body.append(f"<h3>Samples: {html.escape(_label(e))}</h3>{_samples_html(e)}")
+    if performance:
+        body.append(performance_html(performance))
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
              "font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
              "tr.published{background:#f3f3f3}img.roll{max-width:100%}"

@@ -1,0 +1,101 @@
+"""The "Performance" section of the leaderboard report, from ``make perf``'s JSON.
+
+``make perf`` writes ``runs/perf.json`` (:mod:`musebench.experiments.perf`); its
+``perf_models`` section (:mod:`musebench.experiments.perf_models`) holds, per model and
+preset, training throughput at each precision, FLOP/s as a fraction of the machine's matmul
+peak, peak memory, generation bars/s and the DDP ratio. This module turns it into one table
+(Markdown or HTML) with the machine and its measured matmul peaks above it, so the report
+shows what each model costs next to what it scores.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+HEADER: tuple[str, ...] = (
+    "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
+    "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
+    "generation bars/s", "DDP 2/1",
+)
+
+
+def _format(value: Any, scale: float = 1.0, digits: int = 3) -> str:
+    """``value / scale`` to ``digits`` significant figures (whole numbers from 1000 up, no
+    exponent); ``-`` if absent."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return "-"
+    scaled = value / scale
+    return f"{scaled:.0f}" if abs(scaled) >= 10 ** digits else f"{scaled:.{digits}g}"
+
+
+def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
+    if "error" in cell or "skipped" in cell:
+        reason = cell.get("error") or f"skipped: {cell['skipped']}"
+        return [model, preset, str(cell.get("dataset", "-")), reason] + ["-"] * (len(HEADER) - 4)
+    train = cell.get("train", {})
+    fp32, bf16 = train.get("32-true", {}), train.get("bf16-mixed", {})
+    memories = [f.get("peak_memory_bytes") for f in train.values()]
+    memories.append(cell.get("generate", {}).get("peak_memory_bytes"))
+    memory = max((m for m in memories if isinstance(m, int | float)), default=None)
+    ddp = cell.get("ddp", {})
+    return [
+        model, preset, str(cell.get("dataset", "-")),
+        _format(fp32.get("samples_per_s")),
+        _format(fp32.get("time_steps_per_s")),
+        _format(bf16.get("samples_per_s")),
+        _format(cell.get("bf16_over_fp32")),
+        _format(fp32.get("achieved_flops_per_s"), 1e9),
+        _format(fp32.get("fraction_of_peak"), 0.01),
+        _format(bf16.get("fraction_of_peak"), 0.01),
+        _format(memory, 2**20),
+        _format(cell.get("generate", {}).get("bars_per_s")),
+        "error" if "error" in ddp else _format(ddp.get("ddp_over_single")),
+    ]
+
+
+def models_section(perf: dict[str, Any]) -> dict[str, Any]:
+    """The ``perf_models`` section of a whole perf JSON (or ``perf`` itself if it is one)."""
+    return perf if "models" in perf else perf.get("perf_models", {})
+
+
+def performance_rows(perf: dict[str, Any]) -> list[list[str]]:
+    """One row of :data:`HEADER` cells per (model, preset) of the perf JSON."""
+    section = models_section(perf)
+    return [_cell_row(model, preset, cell)
+            for model, presets in section.get("models", {}).items()
+            for preset, cell in presets.items()]
+
+
+def machine_line(perf: dict[str, Any]) -> str:
+    """Where and when it was measured, and the matmul peaks the fractions refer to."""
+    section = models_section(perf)
+    peak = section.get("machine_peak", {})
+    machine = perf.get("machine", {})
+    parts = [f"measured {perf['started']}" if "started" in perf else "",
+             f"on {machine.get('processor') or machine.get('platform')}" if machine else "",
+             f"({machine['cpus']} CPUs)" if "cpus" in machine else ""]
+    if peak:
+        parts.append(f"; matmul peak on {peak.get('device', '?')} "
+                     f"({peak.get('size')}x{peak.get('size')}, {peak.get('threads')} threads): "
+                     f"fp32 {_format(peak.get('peak_fp32'), 1e9)} GFLOP/s, "
+                     f"bf16 {_format(peak.get('peak_bf16'), 1e9)} GFLOP/s")
+    return " ".join(p for p in parts if p).replace(" ;", ";")
+
+
+def performance_markdown(perf: dict[str, Any]) -> str:
+    """The Performance section as Markdown: a heading, the machine line and the table."""
+    lines = ["## Performance\n", machine_line(perf) + "\n",
+             "| " + " | ".join(HEADER) + " |", "|---" * len(HEADER) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in performance_rows(perf)]
+    return "\n".join(lines) + "\n"
+
+
+def performance_html(perf: dict[str, Any]) -> str:
+    """The Performance section as an HTML fragment (heading, machine line, table)."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+                   for row in performance_rows(perf))
+    return (f"<h2>Performance</h2><p>{html.escape(machine_line(perf))}</p>"
+            f'<table class="performance"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")

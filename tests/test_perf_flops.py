@@ -1,0 +1,56 @@
+"""FLOP counting of make perf (experiments/flops.py) on modules whose FLOPs are worked out by
+hand: a Linear layer and LSTMs, whose fused CPU kernel the stock counter misses."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from musebench.experiments.flops import counting_flops, matmul_peak
+
+
+def test_linear_forward_and_weight_gradient_are_two_batch_in_out_each() -> None:
+    batch, n_in, n_out = 3, 10, 20
+    layer = torch.nn.Linear(n_in, n_out)
+    with counting_flops() as counter:
+        layer(torch.randn(batch, n_in)).sum().backward()
+    # forward x @ W^T, backward dW = dy^T @ x (the input needs no gradient)
+    assert counter.get_total_flops() == 2 * (2 * batch * n_in * n_out)
+
+
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="no oneDNN LSTM kernel")
+def test_stock_counter_misses_the_fused_cpu_lstm() -> None:
+    lstm = torch.nn.LSTM(10, 20, batch_first=True)
+    with FlopCounterMode(display=False) as counter:
+        lstm(torch.randn(3, 7, 10))
+    assert counter.get_total_flops() == 0  # why counting_flops adds formulas
+
+
+def test_lstm_layers_count_input_and_recurrent_matmuls_per_position() -> None:
+    batch, steps, n_in, hidden = 3, 7, 10, 20
+    lstm = torch.nn.LSTM(n_in, hidden, num_layers=2, batch_first=True)
+    positions = batch * steps
+    gates = 4 * hidden
+    forward = (2 * positions * gates * (n_in + hidden)      # layer 1
+               + 2 * positions * gates * (hidden + hidden))  # layer 2
+    with counting_flops() as counter:
+        lstm(torch.randn(batch, steps, n_in))
+    assert counter.get_total_flops() == forward
+    with counting_flops() as counter:
+        lstm(torch.randn(batch, steps, n_in))[0].sum().backward()
+    assert counter.get_total_flops() == 3 * forward  # backward is twice the forward
+
+
+def test_bidirectional_gru_counts_both_directions_with_three_gates() -> None:
+    gru = torch.nn.GRU(10, 20, batch_first=True, bidirectional=True)
+    with counting_flops() as counter:
+        gru(torch.randn(3, 7, 10))
+    assert counter.get_total_flops() == 2 * (2 * 21 * (3 * 20) * (10 + 20))
+
+
+def test_matmul_peak_reports_each_backend_and_the_best_per_dtype() -> None:
+    peak = matmul_peak("cpu", size=64, repeats=1)
+    fp32 = [v for k, v in peak["flops_per_s"].items() if k.startswith("fp32")]
+    assert peak["peak_fp32"] == max(fp32) > 0
+    assert peak["peak_bf16"] == peak["flops_per_s"]["bf16_torch_mm"] > 0

@@ -1,0 +1,74 @@
+"""The leaderboard report's Performance section, rendered from a small hand-made perf JSON
+(the shape ``make perf`` writes: ``perf_models`` with machine peaks and per-model cells)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from musebench.experiments.cli import main
+from musebench.leaderboard.performance import HEADER, performance_rows
+from musebench.leaderboard.render import to_html, to_markdown
+
+PERF = {
+    "machine": {"processor": "x86_64", "cpus": 2},
+    "started": "2026-11-23T14:00:00+0000",
+    "perf_models": {
+        "machine_peak": {"device": "cpu", "size": 2048, "threads": 2,
+                         "peak_fp32": 4.0e11, "peak_bf16": 8.0e11},
+        "models": {
+            "tinylstm": {"smoke": {
+                "dataset": "fixture", "batch_size": 8, "trains": True,
+                "train": {
+                    "32-true": {"samples_per_s": 100.0, "time_steps_per_s": 3200.0,
+                                "achieved_flops_per_s": 2.0e9, "fraction_of_peak": 0.005,
+                                "peak_memory_bytes": 500 * 2**20},
+                    "bf16-mixed": {"samples_per_s": 150.0, "fraction_of_peak": 0.00375,
+                                   "peak_memory_bytes": 520 * 2**20},
+                },
+                "bf16_over_fp32": 1.5,
+                "generate": {"bars_per_s": 42.0, "peak_memory_bytes": 480 * 2**20},
+                "ddp": {"samples_per_s": 180.0, "ddp_over_single": 1.8},
+            }},
+            "counts": {"smoke": {"dataset": "fixture", "trains": False, "train": {},
+                                 "generate": {"bars_per_s": 9000.0}}},
+            "needsdata": {"standard": {"dataset": "jsb", "skipped": "set MUSEBENCH_DATA"}},
+        },
+    },
+}
+
+
+def test_rows_carry_throughput_ratios_memory_and_reasons() -> None:
+    rows = {(r[0], r[1]): dict(zip(HEADER, r, strict=True)) for r in performance_rows(PERF)}
+    lstm = rows["tinylstm", "smoke"]
+    assert lstm["fp32 samples/s"] == "100" and lstm["bf16 samples/s"] == "150"
+    assert lstm["bf16/fp32"] == "1.5" and lstm["DDP 2/1"] == "1.8"
+    assert lstm["fp32 GFLOP/s"] == "2" and lstm["fp32 % peak"] == "0.5"
+    assert lstm["peak memory MB"] == "520"  # the largest of the measurements
+    assert rows["counts", "smoke"]["fp32 samples/s"] == "-"
+    assert rows["counts", "smoke"]["generation bars/s"] == "9000"
+    assert "skipped: set MUSEBENCH_DATA" in rows["needsdata", "standard"].values()
+
+
+def test_markdown_and_html_reports_end_with_the_performance_section() -> None:
+    markdown = to_markdown([], performance=PERF)
+    assert "## Performance" in markdown
+    assert "fp32 400 GFLOP/s, bf16 800 GFLOP/s" in markdown
+    assert "| tinylstm | smoke | fixture | 100 | 3200 | 150 | 1.5 |" in markdown
+    page = to_html([], performance=PERF)
+    assert page.index("<h2>Performance</h2>") < page.index("</body>")
+    assert "<td>tinylstm</td><td>smoke</td>" in page
+    assert "Performance" not in to_markdown([]) and "Performance" not in to_html([])
+
+
+@pytest.mark.parametrize("fmt", ["md", "html"])
+def test_leaderboard_command_reads_perf_json_beside_the_results(tmp_path: Path, fmt: str,
+                                                                capsys: pytest.CaptureFixture
+                                                                ) -> None:
+    (tmp_path / "perf.json").write_text(json.dumps(PERF))
+    store = tmp_path / "results.jsonl"
+    assert main(["leaderboard", "--results", str(store), "--no-reference",
+                 "--format", fmt]) == 0
+    assert "tinylstm" in capsys.readouterr().out
