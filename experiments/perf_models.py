@@ -143,8 +143,16 @@ def table(result: dict[str, Any]) -> str:
 
 def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         steps: dict[str, tuple[int, int]] | None = None, ddp: bool = True,
-        generate: int = GENERATE) -> dict[str, Any]:
+        generate: int = GENERATE, peak_size: int | None = None) -> dict[str, Any]:
     """Measure every model (or ``models``) at ``presets``; print the table; return the dict.
+
+    Args:
+        models: registered model names (default all of :data:`MODELS`).
+        presets: config presets to measure.
+        steps: ``preset -> (warm-up, timed)`` batches (default :data:`STEPS`).
+        ddp: also measure :data:`DDP_PRESET` with :data:`DDP_DEVICES` DDP processes.
+        generate: samples generated and timed per cell.
+        peak_size: matrix side of the matmul peak (default :func:`matmul_peak`'s).
 
     Returns:
         ``{"config": what was run, "machine_peak": matmul_peak(), "models": {model: {preset:
@@ -161,7 +169,7 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
               "device": device, "threads": torch.get_num_threads(),
               "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
     print(f"config: {json.dumps(config)}", flush=True)
-    peaks = matmul_peak(device)
+    peaks = matmul_peak(device, peak_size)
     print("matmul peak ({}x{}, best of {}): {}".format(
         peaks["size"], peaks["size"], peaks["repeats"],
         ", ".join(f"{k} {v / 1e9:.0f} GFLOP/s" for k, v in peaks["flops_per_s"].items())),

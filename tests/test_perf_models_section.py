@@ -1,0 +1,62 @@
+"""make perf's model section (experiments/perf_models.py) end to end on one tiny cell: the
+JSON it returns and the table it prints. Figures are not asserted (timing belongs to make
+perf), only that every figure is there, consistent and finite."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from musebench.experiments import perf_models
+
+
+@pytest.mark.slow
+def test_one_model_cell_gives_every_figure_and_ratio(monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    result = perf_models.run(models=["pianoroll_lstm"], presets=("smoke",),
+                             steps={"smoke": (0, 2)}, generate=1, peak_size=128)
+    json.dumps(result, allow_nan=False)  # strict JSON: no NaN left
+    peak = result["machine_peak"]
+    assert peak["peak_fp32"] > 0 and peak["peak_bf16"] > 0
+    cell = result["models"]["pianoroll_lstm"]["smoke"]
+    assert cell["dataset"] == "fixture" and cell["trains"]
+    for precision in perf_models.PRECISIONS:
+        figures = cell["train"][precision]
+        assert figures["batches_timed"] == 2
+        assert figures["time_steps_per_s"] >= figures["samples_per_s"] > 0
+        assert figures["flops_per_padded_step"] > 0
+        assert math.isclose(figures["fraction_of_peak"] * (
+            peak["peak_bf16"] if precision == "bf16-mixed" else peak["peak_fp32"]),
+            figures["achieved_flops_per_s"])
+        assert figures["peak_memory_bytes"] > 2**20
+    assert math.isclose(cell["bf16_over_fp32"], cell["train"]["bf16-mixed"]["samples_per_s"]
+                        / cell["train"]["32-true"]["samples_per_s"])
+    assert cell["generate"]["n"] == 1 and cell["generate"]["bars_per_s"] > 0
+    assert cell["ddp"]["world_size"] == 2
+    assert math.isclose(cell["ddp"]["ddp_over_single"], cell["ddp"]["samples_per_s"]
+                        / cell["train"]["32-true"]["samples_per_s"])
+    table = capsys.readouterr().out.splitlines()
+    row = next(line for line in table if line.startswith("pianoroll_lstm"))
+    assert row.split()[:3] == ["pianoroll_lstm", "smoke", "fixture"]
+
+
+def test_a_failed_or_skipped_cell_is_shown_with_its_reason() -> None:
+    table = perf_models.table({"models": {
+        "broken": {"smoke": {"error": "RuntimeError: boom"}},
+        "needsdata": {"standard": {"dataset": "jsb", "skipped": "set MUSEBENCH_DATA"}},
+    }}).splitlines()
+    assert table[2].split() == ["broken", "smoke", "RuntimeError:", "boom"]
+    assert table[3].split() == ["needsdata", "standard", "skipped:", "set", "MUSEBENCH_DATA"]
+
+
+def test_ratios_and_strict_json_values() -> None:
+    cell = {"train": {"32-true": {"samples_per_s": 10.0, "achieved_flops_per_s": 4e9},
+                      "bf16-mixed": {"samples_per_s": 15.0, "achieved_flops_per_s": float("nan")}}}
+    perf_models.add_ratios(cell, {"peak_fp32": 4e11, "peak_bf16": 8e11})
+    assert cell["bf16_over_fp32"] == 1.5
+    assert cell["train"]["32-true"]["fraction_of_peak"] == 0.01
+    assert cell["train"]["bf16-mixed"]["fraction_of_peak"] is None
+    assert perf_models.finite({"a": [float("inf"), 1.0]}) == {"a": [None, 1.0]}
