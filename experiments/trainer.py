@@ -143,12 +143,24 @@ class ReplicaGuard(pl.Callback):
                                f"between ranks, e.g. {', '.join(diverged[:5])}")
 
 
-def resolve_strategy(strategy: Any, model: MusicGenerator) -> Any:
+def resolve_strategy(strategy: Any, model: MusicGenerator, devices: Any = None,
+                     num_nodes: int | None = None) -> Any:
     """``strategy`` with DDP's unused-parameter detection switched on where ``model``
-    declares it needs it (``"ddp"`` -> ``"ddp_find_unused_parameters_true"``); any other
-    strategy (``auto``, a Strategy object, an explicit variant) unchanged."""
-    if strategy in DDP_STRATEGIES and model.ddp_find_unused_parameters:
+    declares it needs it.
+
+    ``"ddp"`` (or another launching DDP strategy) becomes its
+    ``_find_unused_parameters_true`` variant; so does ``"auto"`` over several ``devices``
+    (a count or a list) or nodes, which Lightning would turn into plain DDP. Anything else
+    (one device, a Strategy object, an explicit variant) is returned unchanged.
+    """
+    if not model.ddp_find_unused_parameters:
+        return strategy
+    if strategy in DDP_STRATEGIES:
         return f"{strategy}_find_unused_parameters_true"
+    several = (isinstance(devices, int) and devices > 1) or (
+        isinstance(devices, list | tuple) and len(devices) > 1) or (num_nodes or 1) > 1
+    if strategy in (None, "auto") and several:
+        return "ddp_find_unused_parameters_true"
     return strategy
 
 
@@ -195,8 +207,8 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         kwargs["strategy"] = strategy
     if num_nodes is not None:
         kwargs["num_nodes"] = num_nodes
-    if "strategy" in kwargs:
-        kwargs["strategy"] = resolve_strategy(kwargs["strategy"], model)
+    kwargs["strategy"] = resolve_strategy(kwargs.get("strategy", "auto"), model,
+                                          kwargs.get("devices"), kwargs.get("num_nodes"))
     check_precision(kwargs.get("precision", "32-true"), kwargs.get("accelerator", "auto"))
     kwargs.setdefault("enable_progress_bar", True)
     return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,

@@ -32,6 +32,12 @@ def test_manual_optimisation_models_get_ddp_unused_parameter_detection():
     gan = get_model("midinet")()
     assert resolve_strategy("ddp_spawn", gan) == "ddp_spawn_find_unused_parameters_true"
     assert resolve_strategy("auto", gan) == "auto"
+    assert resolve_strategy("auto", gan, devices=1) == "auto"
+    # Lightning turns "auto" over several devices or nodes into plain DDP
+    assert resolve_strategy("auto", gan, devices=2) == "ddp_find_unused_parameters_true"
+    assert resolve_strategy(None, gan, devices=[0, 1]) == "ddp_find_unused_parameters_true"
+    assert resolve_strategy("auto", gan, devices=1, num_nodes=2) == (
+        "ddp_find_unused_parameters_true")
 
 
 def test_rank_seed_gives_rank_k_the_stream_of_seed_plus_k(monkeypatch):
