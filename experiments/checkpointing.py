@@ -11,24 +11,27 @@ pieces make ``musebench bench --resume`` continue a killed run exactly
 - a second ``ModelCheckpoint`` without a monitor writes ``last.ckpt`` after every epoch
   (after every validation when validation runs within epochs);
 - :class:`RngStateCheckpoint` stores the Python, NumPy, torch (and CUDA) generator states of
-  every process in each checkpoint and puts them back on resume;
+  every process in each checkpoint and puts them back on resume; under DDP,
+  :class:`BroadcastBuffers` makes every rank's buffers (BatchNorm statistics) rank 0's
+  before each validation and checkpoint, so the model state rank 0 writes is every rank's;
 - :class:`AtomicCheckpointIO` writes each checkpoint to a temporary file in the same folder,
   fsyncs it and renames it over the old one, so a kill during the write leaves the previous
   ``last.ckpt`` intact, and turns an unreadable checkpoint into an error that names the file.
 
-Where the states are captured and restored (measured, see ``tests/test_resume_*.py``): a
-checkpoint is written at the end of an epoch (``on_validation_end``, or
-``on_train_epoch_end`` without validation). In an uninterrupted run nothing draws random
-numbers between that moment and the creation of the next epoch's train DataLoader
-iterator, which draws its base seed from the global torch RNG, and then the training steps.
-In a resumed run Lightning creates that iterator once, right after the (RNG-isolated)
-sanity check, and does not create it again at the first epoch. So the states are restored
-in ``on_fit_start``: after the checkpoint is read and after any seeding done at fit start by
-callbacks listed before this one, before the iterator and the first training step. Both
-runs then draw the same numbers in the same order.
+Where the states are captured and restored (measured, see ``tests/test_resume_*.py``): the
+states are captured when a checkpoint is written, at the end of an epoch (in
+``on_train_epoch_end``, after that epoch's validation; in ``on_validation_end`` when
+validation runs within epochs). In an uninterrupted run nothing draws random numbers
+between that moment and the creation of the next epoch's train DataLoader iterator, which
+draws its base seed from the global torch RNG, and then the training steps. A resumed run
+creates that iterator once, right after the (RNG-isolated) sanity check, and not again at
+its first epoch. So the states are restored in ``on_fit_start``: after the checkpoint is
+read and after the ``setup`` hooks (the per-rank seeding), before that iterator and the
+first training step; both runs then draw the same numbers in the same order. (Restoring
+in ``on_train_epoch_start`` instead, after the iterator's draw, was measured to diverge.)
 
 Checkpoints saved in the middle of an epoch (``val_check_interval`` below one epoch) also
-carry the RNG state, but Lightning restarts such an epoch's data from its beginning
+carry these states, but Lightning restarts such an epoch's data from its beginning
 (it warns about it), so those resumes are not exact; end-of-epoch checkpoints are.
 """
 
@@ -50,7 +53,7 @@ from pytorch_lightning.utilities import rank_zero_warn
 
 from musebench.datasets.cache import write_atomically
 
-#: The checkpoint key under which :class:`RngStateCheckpoint` stores the generator states.
+#: The checkpoint key of :class:`RngStateCheckpoint`: one :func:`capture_rng_state` per rank.
 RNG_KEY = "musebench_rng_states"
 
 
@@ -114,8 +117,7 @@ class RngStateCheckpoint(pl.Callback):
     A run resumed with another number of processes cannot repeat the interrupted one's
     random streams anyway: it keeps the seeding it got at fit start and warns.
 
-    List it after any callback that seeds at fit start, so that on resume the restored
-    states win.
+    Restoring happens in ``on_fit_start``, after the ``setup`` hooks that seed per rank.
     """
 
     def __init__(self) -> None:
@@ -145,6 +147,33 @@ class RngStateCheckpoint(pl.Callback):
         restore_rng_state(states[trainer.global_rank])
 
 
+class BroadcastBuffers(pl.Callback):
+    """Under DDP, copies rank 0's module buffers to every rank before each validation and
+    at each epoch end.
+
+    DDP keeps the parameters equal on every rank, but buffers such as BatchNorm's running
+    statistics follow each rank's own batches: with manual optimisation DDP broadcasts them
+    only at its first forward pass. The checkpoint holds rank 0's, so a resumed rank 1 would
+    continue from other statistics than the interrupted one had, and validation (averaged
+    over ranks) would mix differently normalised models. With this, every checkpoint and
+    every validation sees one set of buffers. Nothing happens in a one-process run.
+    """
+
+    @staticmethod
+    def broadcast(trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Overwrite every rank's buffers with rank 0's (a no-op with one process)."""
+        if trainer.world_size < 2 or not torch.distributed.is_initialized():
+            return
+        for buffer in pl_module.buffers():
+            torch.distributed.broadcast(buffer.data, src=0)
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.broadcast(trainer, pl_module)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.broadcast(trainer, pl_module)
+
+
 def checkpoint_callbacks(folder: Path, monitor: str, mode: str) -> list[pl.Callback]:
     """The checkpointing of a bench run, all in ``folder``.
 
@@ -155,13 +184,15 @@ def checkpoint_callbacks(folder: Path, monitor: str, mode: str) -> list[pl.Callb
 
     Returns:
         The best checkpoint by ``monitor`` (first, so it is ``trainer.checkpoint_callback``),
-        ``last.ckpt`` rewritten at every epoch end for ``--resume``, and the RNG states.
+        ``last.ckpt`` rewritten at every epoch end for ``--resume``, the RNG states, and
+        the DDP buffer broadcast.
     """
     return [
         ModelCheckpoint(dirpath=folder, monitor=monitor, mode=mode, save_top_k=1),
         ModelCheckpoint(dirpath=folder, filename=ModelCheckpoint.CHECKPOINT_NAME_LAST,
                         monitor=None, save_top_k=1, enable_version_counter=False),
         RngStateCheckpoint(),
+        BroadcastBuffers(),
     ]
 
 
