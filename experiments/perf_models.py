@@ -5,8 +5,8 @@ and standard presets (the preset's model size, batch size and data set), one fre
 (:mod:`musebench.experiments.throughput_cell`) measures:
 
 - training throughput in samples/s and time steps/s (the codec's steps: frames, events,
-  tokens, 16 per MidiNet bar; padding excluded), over a fixed number of batches after a
-  warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate, ``training_step``
+  tokens, 16 per MidiNet bar; padding excluded), the median of the rates of a fixed number
+  of batches after a warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate, ``training_step``
   with manual GAN optimisation, backward, optimiser), at ``32-true`` and ``bf16-mixed``;
 - achieved FLOP/s: matmul FLOPs of one training batch (``FlopCounterMode`` plus analytic
   formulas for the fused LSTM kernels it misses, :mod:`musebench.experiments.flops`) times
@@ -45,7 +45,7 @@ from musebench.models import MODELS
 PRESETS: tuple[str, ...] = ("smoke", "standard")
 PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed")
 #: ``preset -> (warm-up batches, timed batches)``: standard batches take seconds on a CPU.
-STEPS: dict[str, tuple[int, int]] = {"smoke": (2, 10), "standard": (1, 3)}
+STEPS: dict[str, tuple[int, int]] = {"smoke": (3, 20), "standard": (2, 6)}
 #: Samples generated and timed per cell.
 GENERATE = 4
 DDP_PRESET = "smoke"
@@ -141,6 +141,13 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def ddp_unavailable(device: str) -> str | None:
+    """Why :data:`DDP_DEVICES` processes cannot run here (one per GPU on CUDA), else None."""
+    if device == "cuda" and torch.cuda.device_count() < DDP_DEVICES:
+        return f"DDP needs {DDP_DEVICES} GPUs; this machine has {torch.cuda.device_count()}"
+    return None
+
+
 def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         steps: dict[str, tuple[int, int]] | None = None, ddp: bool = True,
         generate: int = GENERATE, peak_size: int | None = None) -> dict[str, Any]:
@@ -181,7 +188,9 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
             warmup, timed = steps[preset]
             cell = run_cell(model, preset, PRECISIONS, warmup, timed, generate)
             add_ratios(cell, peaks)
-            if ddp and preset == DDP_PRESET and cell.get("trains"):
+            if ddp and preset == DDP_PRESET and cell.get("trains") and ddp_unavailable(device):
+                cell["ddp"] = {"skipped": ddp_unavailable(device)}
+            elif ddp and preset == DDP_PRESET and cell.get("trains"):
                 cell["ddp"] = run_cell(model, preset, ("32-true",), warmup, timed, 0,
                                        devices=DDP_DEVICES, strategy="ddp")
                 figures = cell["ddp"].get("train", {}).get("32-true", {})

@@ -3,9 +3,10 @@
 :class:`ThroughputMeter` is a callback: it lets ``warmup`` batches pass, counts the FLOPs of
 the next batch (:func:`~musebench.experiments.flops.counting_flops`, untimed), then times
 ``steps`` batches from the end of the last untimed batch to the end of the last timed one and
-stops the fit. Everything a real run does per batch is inside the window: the data loader and
-collate, ``training_step`` with the GANs' manual optimisation or the optimiser closure,
-backward, gradient clipping, precision plugins and DDP's gradient all-reduce.
+stops the fit; the figures are medians of the timed batches' rates. Everything a real run
+does per batch is inside the window: the data loader and collate, ``training_step`` with the
+GANs' manual optimisation or the optimiser closure, backward, gradient clipping, precision
+plugins and DDP's gradient all-reduce.
 
 Counted per batch (from the collated tensors and the codec, never from the model's name):
 samples (the batch size), time steps (:func:`time_steps`: real steps, padding excluded) and
@@ -83,6 +84,11 @@ class ThroughputMeter(pl.Callback):
     """Times ``steps`` training batches after ``warmup`` ones and a FLOP-counted one, then
     stops the fit; see the module docstring.
 
+    Each timed batch's duration runs from the end of the batch before it to its own end, so
+    it holds that batch's loading too. The figures are medians over the timed batches of
+    each batch's rate: a busy machine's stalls hit a few batches hard, and the median leaves
+    them out where a total over the window would not (the total is reported as well).
+
     Args:
         codec: the model's codec (time steps of a batch).
         warmup: batches run before anything is measured.
@@ -98,12 +104,12 @@ class ThroughputMeter(pl.Callback):
         self.steps = steps
         self.count_flops = count_flops
         self.batches = 0
-        self.totals = torch.zeros(3, dtype=torch.float64)  # samples, steps, padded steps
+        self.counts: list[tuple[int, int, int]] = []  # per timed batch: samples, steps, padded
+        self.durations: list[float] = []
         self.flops_per_padded_step: float | None = None
-        self.seconds = math.nan
         self._counter: Any = None
         self._counted_padded = 0
-        self._started = 0.0
+        self._last_end = 0.0
 
     @property
     def _flop_batch(self) -> int:
@@ -121,7 +127,7 @@ class ThroughputMeter(pl.Callback):
             self._counter = counting_flops()
             self._counter.__enter__()
         elif self.batches >= self._first_timed:
-            self.totals += torch.tensor(counts, dtype=torch.float64)
+            self.counts.append(counts)
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
                            outputs: Any, batch: Any, batch_idx: int) -> None:
@@ -130,31 +136,43 @@ class ThroughputMeter(pl.Callback):
             self.flops_per_padded_step = self._counter.get_total_flops() / self._counted_padded
             self._counter = None
         self.batches += 1
-        if self.batches == self._first_timed:
-            synchronize(pl_module.device)
-            self._started = time.perf_counter()
-        elif self.batches == self._first_timed + self.steps:
-            synchronize(pl_module.device)
-            self.seconds = time.perf_counter() - self._started
+        if self.batches < self._first_timed:
+            return
+        synchronize(pl_module.device)
+        now = time.perf_counter()
+        if self.batches > self._first_timed:
+            self.durations.append(now - self._last_end)
+        self._last_end = now
+        if len(self.durations) == self.steps:
             trainer.should_stop = True
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Sum the counts over every rank (DDP: each rank saw its own batches)."""
+        """Sum each timed batch's counts over the ranks (DDP: each rank saw its own part)."""
+        counts = torch.tensor(self.counts[: len(self.durations)], dtype=torch.float64)
         if trainer.world_size > 1:
-            self.totals = trainer.strategy.reduce(self.totals.to(pl_module.device),
-                                                  reduce_op="sum").cpu()
+            counts = trainer.strategy.reduce(counts.to(pl_module.device), reduce_op="sum")
+        self.counts = [tuple(int(v) for v in row) for row in counts.cpu().tolist()]
 
     def result(self) -> dict[str, float]:
-        """Per-second figures of the timed batches (NaN if the fit ended before them)."""
-        samples, steps, padded = (float(v) for v in self.totals)
-        seconds = self.seconds
-        flops = (self.flops_per_padded_step or math.nan) * padded / seconds
+        """Median per-batch rates of the timed batches, the window's total rate, and FLOP/s
+        (FLOPs per padded step times the median padded steps/s); NaN where nothing was
+        timed."""
+        timed = len(self.durations)
+        counts = torch.tensor(self.counts[:timed], dtype=torch.float64).reshape(timed, 3)
+        seconds = torch.tensor(self.durations, dtype=torch.float64)
+        if timed:
+            samples, steps, padded = torch.quantile(counts / seconds[:, None], 0.5, dim=0)
+        else:
+            samples = steps = padded = torch.tensor(math.nan)
+        total = float(seconds.sum()) if timed else math.nan
+        flops_per_step = self.flops_per_padded_step or math.nan
         return {
-            "batches_timed": self.steps if math.isfinite(seconds) else 0,
-            "seconds": seconds,
-            "samples_per_s": samples / seconds,
-            "time_steps_per_s": steps / seconds,
-            "padded_steps_per_s": padded / seconds,
-            "flops_per_padded_step": self.flops_per_padded_step or math.nan,
-            "achieved_flops_per_s": flops,
+            "batches_timed": timed,
+            "seconds": total,
+            "samples_per_s": float(samples),
+            "time_steps_per_s": float(steps),
+            "padded_steps_per_s": float(padded),
+            "mean_samples_per_s": float(counts[:, 0].sum()) / total,
+            "flops_per_padded_step": flops_per_step,
+            "achieved_flops_per_s": flops_per_step * float(padded),
         }

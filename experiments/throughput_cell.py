@@ -5,7 +5,10 @@ builds the preset's model and data exactly as a bench run does (config, codec, d
 ``fit_statistics``), then for each ``--precision`` trains a fresh model (same seed) through a
 Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches
 (:class:`~musebench.experiments.throughput.ThroughputMeter`), with validation, checkpoints and
-logging off so only training is measured; then times ``generate(--generate)``. A model whose
+logging off so only training is measured; then times ``generate(--generate)`` with the
+model as initialised (a step costs what a trained model's does, but where a model learns how
+long its samples are, such as C-RNN-GAN's note durations, an untrained model's bars are few:
+its bars/s says little, its samples/s is given too). A model whose
 config trains 0 epochs (it learns in ``fit_statistics``) is measured on generation only.
 Rank 0 writes the figures as JSON to ``--out``.
 
@@ -91,7 +94,8 @@ def measure_generation(model: Any, n: int, conditions: list) -> dict[str, Any]:
     synchronize(device)
     seconds = time.perf_counter() - started
     bars = sum(p.n_steps / p.steps_per_bar for p in pieces)
-    return {"n": n, "seconds": seconds, "bars": bars, "bars_per_s": bars / seconds,
+    return {"n": n, "seconds": seconds, "samples_per_s": n / seconds, "bars": bars,
+            "bars_per_s": bars / seconds,
             "peak_memory_bytes": peak_memory_bytes(device)}
 
 
