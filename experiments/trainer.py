@@ -43,7 +43,9 @@ class FiniteLossGuard(pl.Callback):
     """Stops training with a clear message at the first NaN/inf training loss.
 
     Raising before the checkpoint callbacks of that step run leaves the last good
-    checkpoint (``checkpoints/last.ckpt``) as it was.
+    checkpoint (``checkpoints/last.ckpt``) as it was. Under DDP the ranks decide together
+    (one boolean all-reduce per batch): a rank that stopped alone would leave the others
+    waiting in their next gradient all-reduce.
     """
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
@@ -53,17 +55,20 @@ class FiniteLossGuard(pl.Callback):
             losses["loss"] = outputs["loss"]
         elif isinstance(outputs, torch.Tensor):
             losses["loss"] = outputs
-        for name, value in losses.items():
-            value = torch.as_tensor(value).detach().float()
-            if not torch.isfinite(value).all():
-                raise RuntimeError(
-                    f"training diverged at global step {trainer.global_step} (epoch "
-                    f"{trainer.current_epoch}, batch {batch_idx}): {name} = {value.item()}; "
-                    "the last good checkpoint is kept in checkpoints/")
+        bad = {name: torch.as_tensor(value).detach().float() for name, value in losses.items()}
+        bad = {name: value for name, value in bad.items() if not torch.isfinite(value).all()}
+        if trainer.strategy.reduce_boolean_decision(not bad, all=True):
+            return
+        where = (", ".join(f"{name} = {value.item()}" for name, value in bad.items())
+                 or "a non-finite loss on another rank")
+        raise RuntimeError(
+            f"training diverged at global step {trainer.global_step} (epoch "
+            f"{trainer.current_epoch}, batch {batch_idx}): {where}; "
+            "the last good checkpoint is kept in checkpoints/")
 
 
 class RankSeed(pl.Callback):
-    """Reseeds Python, NumPy and torch with ``seed + global_rank`` when fitting starts.
+    """Reseeds Python, NumPy and torch with ``seed + global_rank`` as fitting is set up.
 
     ``pl.seed_everything(seed)`` gives every DDP rank the same random stream, so every
     rank would draw the same noise, dropout masks and GAN latents. The seed is Lightning's
