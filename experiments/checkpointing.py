@@ -30,9 +30,10 @@ read and after the ``setup`` hooks (the per-rank seeding), before that iterator 
 first training step; both runs then draw the same numbers in the same order. (Restoring
 in ``on_train_epoch_start`` instead, after the iterator's draw, was measured to diverge.)
 
-Checkpoints saved in the middle of an epoch (``val_check_interval`` below one epoch) also
-carry these states, but Lightning restarts such an epoch's data from its beginning
-(it warns about it), so those resumes are not exact; end-of-epoch checkpoints are.
+Checkpoints saved in the middle of an epoch (``val_check_interval`` below one epoch, as in
+MidiNet's standard preset) also carry these states, but the position within the epoch's
+data is not saved (the loaders are not stateful), so such resumes complete without
+repeating the interrupted run exactly; resumes from end-of-epoch checkpoints are exact.
 """
 
 from __future__ import annotations
@@ -221,9 +222,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         try:
             return super().load_checkpoint(path, map_location=map_location,
                                            weights_only=weights_only)
-        except FileNotFoundError:
-            raise
-        except (RuntimeError, EOFError, pickle.UnpicklingError, OSError) as error:
+        except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
             raise UnreadableCheckpointError(
                 f"cannot read checkpoint {path} ({type(error).__name__}: {error}); it is "
                 "truncated or corrupted: delete it (or the run folder) and start again, or run "
