@@ -8,8 +8,8 @@ monitored value improves, so ``last.ckpt`` is the best epoch, not the latest one
 pieces make ``musebench bench --resume`` continue a killed run exactly
 (:func:`checkpoint_callbacks` lists the callbacks):
 
-- a second ``ModelCheckpoint`` without a monitor writes ``last.ckpt`` after every epoch
-  (after every validation when validation runs within epochs);
+- a second ``ModelCheckpoint`` without a monitor writes ``last.ckpt`` at the end of every
+  epoch, and only there (see below for why not after validations within an epoch);
 - :class:`RngStateCheckpoint` stores the Python, NumPy, torch (and CUDA) generator states of
   every process in each checkpoint and puts them back on resume; under DDP,
   :class:`BroadcastBuffers` makes every rank's buffers (BatchNorm statistics) rank 0's
@@ -19,21 +19,21 @@ pieces make ``musebench bench --resume`` continue a killed run exactly
   ``last.ckpt`` intact, and turns an unreadable checkpoint into an error that names the file.
 
 Where the states are captured and restored (measured, see ``tests/test_resume_*.py``): the
-states are captured when a checkpoint is written, at the end of an epoch (in
-``on_train_epoch_end``, after that epoch's validation; in ``on_validation_end`` when
-validation runs within epochs). In an uninterrupted run nothing draws random numbers
-between that moment and the creation of the next epoch's train DataLoader iterator, which
-draws its base seed from the global torch RNG, and then the training steps. A resumed run
-creates that iterator once, right after the (RNG-isolated) sanity check, and not again at
-its first epoch. So the states are restored in ``on_fit_start``: after the checkpoint is
-read and after the ``setup`` hooks (the per-rank seeding), before that iterator and the
-first training step; both runs then draw the same numbers in the same order. (Restoring
-in ``on_train_epoch_start`` instead, after the iterator's draw, was measured to diverge.)
+states are captured when ``last.ckpt`` is written, in ``on_train_epoch_end`` (after that
+epoch's validation). In an uninterrupted run nothing draws random numbers between that
+moment and the creation of the next epoch's train DataLoader iterator, which draws its base
+seed from the global torch RNG, and then the training steps. A resumed run creates that
+iterator once, right after the (RNG-isolated) sanity check, and not again at its first
+epoch. So the states are restored in ``on_fit_start``: after the checkpoint is read and
+after the ``setup`` hooks (the per-rank seeding), before that iterator and the first
+training step; both runs then draw the same numbers in the same order. (Restoring in
+``on_train_epoch_start`` instead, after the iterator's draw, was measured to diverge.)
 
-Checkpoints saved in the middle of an epoch (``val_check_interval`` below one epoch, as in
-MidiNet's standard preset) also carry these states, but the position within the epoch's
-data is not saved (the loaders are not stateful), so such resumes complete without
-repeating the interrupted run exactly; resumes from end-of-epoch checkpoints are exact.
+``last.ckpt`` is never written in the middle of an epoch (MidiNet's standard preset
+validates every 100 batches): the position within the epoch's data is not saved (the
+loaders are not stateful), so a resume from there would not repeat the interrupted run.
+A kill loses at most the current epoch; the best checkpoint by ``monitor`` is still
+chosen at every validation.
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def checkpoint_callbacks(folder: Path, monitor: str, mode: str) -> list[pl.Callb
     return [
         ModelCheckpoint(dirpath=folder, monitor=monitor, mode=mode, save_top_k=1),
         ModelCheckpoint(dirpath=folder, filename=ModelCheckpoint.CHECKPOINT_NAME_LAST,
-                        monitor=None, save_top_k=1, enable_version_counter=False),
+                        monitor=None, save_top_k=1, enable_version_counter=False,
+                        save_on_train_epoch_end=True),
         RngStateCheckpoint(),
         BroadcastBuffers(),
     ]
