@@ -3,8 +3,9 @@ ends exactly where an uninterrupted run of the same settings ends: same metrics,
 final weights.
 
 C-RNN-GAN is the model: its MLE pre-training and its adversarial epochs both draw noise
-from the global torch RNG, and the kill lands in pre-training, so the resumed run also
-crosses the switch to adversarial training. Everything runs in one CPU thread, where
+from the global torch RNG, and the kill lands at the first checkpoint, normally in
+pre-training (3 epochs of 8), so the resumed run also crosses the switch to adversarial
+training (``test_resume_rng.py`` resumes exactly at that switch). Everything runs in one CPU thread, where
 training is deterministic, so the comparison is exact.
 """
 
