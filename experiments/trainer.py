@@ -223,7 +223,12 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
 
 def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:
     """Load the weights of the best checkpoint by the model's ``monitor`` (if one was
-    saved), so samples and test likelihoods come from the model selected on validation."""
+    saved), so samples and test likelihoods come from the model selected on validation.
+
+    Rank 0 only: the other ranks' weights are not used after training, and on a multi-node
+    run without a shared file system they could not read rank 0's checkpoint."""
+    if not trainer.is_global_zero:
+        return
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if best and Path(best).is_file():
         state = torch.load(best, map_location=model.device, weights_only=False)["state_dict"]
