@@ -60,3 +60,14 @@ def test_ratios_and_strict_json_values() -> None:
     assert cell["train"]["32-true"]["fraction_of_peak"] == 0.01
     assert cell["train"]["bf16-mixed"]["fraction_of_peak"] is None
     assert perf_models.finite({"a": [float("inf"), 1.0]}) == {"a": [None, 1.0]}
+
+
+def test_the_peak_is_the_fastest_measurement_of_each_backend() -> None:
+    slow = {"size": 8, "repeats": 1, "flops_per_s": {"fp32_a": 1.0, "bf16_a": 4.0},
+            "peak_fp32": 1.0, "peak_bf16": 4.0}
+    fast = {"size": 8, "repeats": 1, "flops_per_s": {"fp32_a": 3.0, "bf16_a": 2.0},
+            "peak_fp32": 3.0, "peak_bf16": 2.0}
+    peak = perf_models.best_peak([slow, fast])
+    assert peak["flops_per_s"] == {"fp32_a": 3.0, "bf16_a": 4.0}
+    assert (peak["peak_fp32"], peak["peak_bf16"]) == (3.0, 4.0)
+    assert len(peak["measurements"]) == 2
