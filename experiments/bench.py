@@ -39,7 +39,7 @@ from musebench.experiments import tracking
 from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.samples import write_samples
 from musebench.experiments.trainer import build_trainer, restore_best
-from musebench.leaderboard.store import append_row
+from musebench.leaderboard.store import append_row, read_rows
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator, apply_view
 
@@ -130,6 +130,8 @@ def bench(
         ValueError: unknown model or preset, unknown config key.
         KeyError: unknown dataset.
         RuntimeError: training diverged (NaN/inf loss).
+        FileNotFoundError: ``resume`` without a checkpoint of these settings.
+        FileExistsError: ``resume`` of a run whose row is already in the store.
     """
     model_cls = get_model(model_name)
     config = load_config(model_name, preset, overrides)
@@ -139,8 +141,12 @@ def bench(
         config["trainer"]["precision"] = precision
     folder = run_folder(Path(out), config, seed)
     checkpoint = folder / "checkpoints" / "last.ckpt"
+    results = results or Path(out) / "results.jsonl"
     if resume and not checkpoint.exists():
         raise FileNotFoundError(f"{checkpoint}: nothing to resume from")
+    if resume and any(row.get("folder") == str(folder) for row in read_rows(results)):
+        raise FileExistsError(f"{folder}: this run finished and its row is in {results}; "
+                              "nothing to resume (delete the folder to run it again)")
     folder.mkdir(parents=True, exist_ok=True)
     write_atomically(folder / "config.yaml", yaml.safe_dump(dict(config, seed=seed)))
 
@@ -164,8 +170,7 @@ def bench(
         if not trainer.is_global_zero:
             return None
         return sample_score_record(model, config, seed, data, (train, test), folder,
-                                   run_name, logger, train_seconds, audio,
-                                   results or Path(out) / "results.jsonl")
+                                   run_name, logger, train_seconds, audio, results)
     finally:
         tracking.finish(logger)
 

@@ -108,6 +108,16 @@ def test_unknown_config_key_on_the_command_line_is_named(tmp_path, capsys):
     assert code == 2 and "'model.ordr'" in capsys.readouterr().err
 
 
+def test_resuming_a_finished_run_is_refused_and_adds_no_row(tmp_path):
+    out = tmp_path / "runs"
+    bench("crnngan", preset="smoke", out=out, audio=False,
+          overrides=["trainer.max_epochs=1", "model.pretrain_epochs=0"])
+    with pytest.raises(FileExistsError, match="nothing to resume"):
+        bench("crnngan", preset="smoke", out=out, audio=False, resume=True,
+              overrides=["trainer.max_epochs=1", "model.pretrain_epochs=0"])
+    assert len(read_rows(out / "results.jsonl")) == 1
+
+
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing to resume from"):
         bench("markov", preset="smoke", out=tmp_path, resume=True)
