@@ -32,6 +32,7 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping
 
 from musebench.experiments.checkpointing import AtomicCheckpointIO, checkpoint_callbacks
+from musebench.experiments.grid import usable_cores
 from musebench.models.base import MusicGenerator
 
 #: Lightning's process-launching DDP strategies, each with a ``_find_unused_parameters_true``
@@ -104,9 +105,7 @@ class ThreadsPerProcess(pl.Callback):
     """
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-            os.cpu_count() or 1)
-        torch.set_num_threads(threads_per_process(cores, trainer.num_devices,
+        torch.set_num_threads(threads_per_process(usable_cores(), trainer.num_devices,
                                                   torch.get_num_threads()))
 
 
