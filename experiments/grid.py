@@ -73,7 +73,7 @@ def usable_cores() -> int:
 def bench_command(cell: Cell, options: list[str], data_root: Path | None = None) -> list[str]:
     """The ``musebench bench`` command line of ``cell`` (``options``: the shared flags)."""
     root = ["--data-root", str(data_root)] if data_root is not None else []
-    return [sys.executable, "-m", "musebench.experiments.cli", *root, "bench",
+    return [sys.executable, "-m", "musebench", *root, "bench",
             "--model", cell.model, "--dataset", cell.dataset, "--seed", str(cell.seed),
             *options]
 

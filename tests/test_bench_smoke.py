@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from musebench.cli import main
 from musebench.datasets.piece import Piece
 from musebench.experiments.bench import bench
-from musebench.experiments.cli import main
 from musebench.leaderboard.store import read_rows
 
 

@@ -1,4 +1,4 @@
-"""``musebench data list/prepare/info`` (experiments/data_command.py) over the cache."""
+"""``musebench data list/prepare/info`` (cli/data.py) over the cache."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from musebench.cli import main
 from musebench.datasets.midi import write_midi
 from musebench.datasets.piece import Piece, make_notes
-from musebench.experiments.cli import main
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,9 +60,8 @@ def assert_one_row_and_one_wandb_run(result: subprocess.CompletedProcess, out: P
 
 
 def musebench_command() -> list[str]:
-    """The installed ``musebench`` console script (next to this Python, else on PATH)."""
-    script = Path(sys.executable).parent / "musebench"
-    return [str(script if script.exists() else shutil.which("musebench"))]
+    """The ``musebench`` command as ``python -m musebench`` (what the console script runs)."""
+    return [sys.executable, "-m", "musebench"]
 
 
 @pytest.mark.slow  # two processes per model, ~15-30 s each on 2 busy cores
@@ -83,7 +81,7 @@ def test_gan_trains_adversarially_under_ddp_on_odd_splits_with_identical_replica
     assert len(data.dataset("train")) % 2 == 1 and len(data.dataset("valid")) % 2 == 1
 
     # `python -m` re-executes the module in the second process (needs the __main__ guard)
-    result = bench_ddp([sys.executable, "-m", "musebench.experiments.cli"], "crnngan",
+    result = bench_ddp([sys.executable, "-m", "musebench"], "crnngan",
                        tmp_path, overrides)
     row = assert_one_row_and_one_wandb_run(result, tmp_path)
     checkpoint = torch.load(Path(row["folder"]) / "checkpoints" / "last.ckpt",

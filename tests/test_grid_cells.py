@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from musebench.cli import main
 from musebench.experiments import grid
-from musebench.experiments.cli import main
 from musebench.experiments.grid import Cell, cell_at, grid_cells
 
 DATASETS = {"markov": ["bach", "essen"], "random": ["bach", "essen"]}

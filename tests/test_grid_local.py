@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from musebench.experiments.cli import main
+from musebench.cli import main
 from musebench.leaderboard.store import read_rows
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from musebench.experiments.cli import main
+from musebench.cli import main
 from musebench.leaderboard.reference import (
     REAL_DATA,
     published_rows,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from musebench.experiments.cli import main
+from musebench.cli import main
 
 
 def write_split(pieces, folder: Path) -> Path:

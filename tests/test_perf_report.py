@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from musebench.experiments.cli import main
+from musebench.cli import main
 from musebench.leaderboard.performance import HEADER, performance_rows
 from musebench.leaderboard.render import to_html, to_markdown
 

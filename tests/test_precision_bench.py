@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from musebench.cli import main
 from musebench.experiments.bench import bench
-from musebench.experiments.cli import main
 from musebench.leaderboard.store import read_rows
 from musebench.models import MODELS
 

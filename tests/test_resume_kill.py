@@ -27,7 +27,7 @@ MAX_EPOCHS = 8  # smoke C-RNN-GAN: 3 pre-training epochs, then adversarial ones
 
 
 def bench_command(out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "musebench.experiments.cli", "bench", "--model", "crnngan",
+    return [sys.executable, "-m", "musebench", "bench", "--model", "crnngan",
             "--preset", "smoke", "--no-audio", "--seed", "0", "--out", str(out),
             "--set", f"trainer.max_epochs={MAX_EPOCHS}",
             "--set", "trainer.enable_progress_bar=false", *extra]

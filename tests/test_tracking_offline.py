@@ -160,7 +160,7 @@ def test_torchrun_ddp_bench_is_one_wandb_run_and_one_row(tmp_path, session_cache
     env = dict(os.environ, WANDB_MODE="offline", WANDB_SILENT="true", OMP_NUM_THREADS="1",
                MUSEBENCH_CACHE=str(session_cache))
     command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "1",
-               "--nproc-per-node", "2", "-m", "musebench.experiments.cli", "bench",
+               "--nproc-per-node", "2", "-m", "musebench", "bench",
                "--model", "pianoroll_lstm", "--preset", "smoke", "--no-audio",
                "--devices", "2", "--strategy", "ddp", "--out", str(tmp_path)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "musebench.experiments.data_command",
-    "musebench.experiments.bench_command",
-    "musebench.experiments.leaderboard_command",
-    "musebench.experiments.score_command",
+    "musebench.cli.data",
+    "musebench.cli.bench",
+    "musebench.cli.leaderboard",
+    "musebench.cli.score",
 )
 
 
