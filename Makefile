@@ -48,4 +48,4 @@ leaderboard:
 	  --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
 perf:
-	$(PYTHON) -m musebench.experiments.perf --out $(OUT)/perf.json
+	$(PYTHON) -m musebench.perf --out $(OUT)/perf.json

@@ -1,7 +1,7 @@
 """The "Performance" section of the leaderboard report, from ``make perf``'s JSON.
 
-``make perf`` writes ``runs/perf.json`` (:mod:`musebench.experiments.perf`); its
-``perf_models`` section (:mod:`musebench.experiments.perf_models`) holds, per model and
+``make perf`` writes ``runs/perf.json`` (:mod:`musebench.perf`); its
+``perf_models`` section (:mod:`musebench.perf.models`) holds, per model and
 preset, training throughput at each precision, FLOP/s as a fraction of the machine's matmul
 peak, peak memory, generation bars/s and the DDP ratio. This module turns it into one table
 (Markdown or HTML) with the machine and its measured matmul peaks above it, so the report

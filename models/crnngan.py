@@ -24,7 +24,7 @@ NIPS 2016 CML workshop (arXiv:1611.09904), Sec. 2-4, and the author's code
 Speed: teacher-forced passes (pre-training, validation) run the fused ``nn.LSTM`` over the
 whole sequence; free-running generation (adversarial training, sampling) must feed each
 output back, so it steps ``torch.lstm_cell`` over the same ``nn.LSTM`` weights. Measured
-here (experiments/perf_models_gan.py) calling ``nn.LSTM`` once per step was ~12x slower
+here (perf/models_gan.py) calling ``nn.LSTM`` once per step was ~12x slower
 than the cell steps. ``tests/test_crnngan_model.py`` pins that both passes give equal
 outputs.
 """

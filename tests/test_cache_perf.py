@@ -1,11 +1,11 @@
-"""The data section of ``make perf`` (experiments/perf_data.py): figures, table, cache left alone."""
+"""The data section of ``make perf`` (perf/data.py): figures, table, cache left alone."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-from musebench.experiments.perf_data import available_sources, run
+from musebench.perf.data import available_sources, run
 
 
 def test_perf_reports_each_source_and_leaves_the_session_cache_alone(capsys) -> None:

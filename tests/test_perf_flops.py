@@ -1,4 +1,4 @@
-"""FLOP counting of make perf (experiments/flops.py) on modules whose FLOPs are worked out by
+"""FLOP counting of make perf (perf/flops.py) on modules whose FLOPs are worked out by
 hand: a Linear layer and LSTMs, whose fused CPU kernel the stock counter misses."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from musebench.experiments.flops import counting_flops, matmul_peak
+from musebench.perf.flops import counting_flops, matmul_peak
 
 
 def test_linear_forward_and_weight_gradient_are_two_batch_in_out_each() -> None:

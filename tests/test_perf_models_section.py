@@ -1,4 +1,4 @@
-"""make perf's model section (experiments/perf_models.py) end to end on one tiny cell: the
+"""make perf's model section (perf/models.py) end to end on one tiny cell: the
 JSON it returns and the table it prints. Figures are not asserted (timing belongs to make
 perf), only that every figure is there, consistent and finite."""
 
@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from musebench.experiments import perf_models
+from musebench.perf import models as perf_models
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""ThroughputMeter (experiments/throughput.py): which batches it times and how it turns
+"""ThroughputMeter (perf/throughput.py): which batches it times and how it turns
 them into rates; driven by hand with fake trainer objects, no training."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from musebench.datasets.codecs import FrameRollCodec
-from musebench.experiments.throughput import ThroughputMeter
+from musebench.perf.throughput import ThroughputMeter
 
 
 def test_a_stalled_batch_moves_the_total_but_not_the_median_rate() -> None:

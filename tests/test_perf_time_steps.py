@@ -1,4 +1,4 @@
-"""Time steps of a batch, as make perf counts them (experiments/throughput.py): from the
+"""Time steps of a batch, as make perf counts them (perf/throughput.py): from the
 collated tensors and the codec's ``steps_per_index``, padding excluded."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from musebench.datasets.codecs import BarRollCodec, FrameRollCodec
-from musebench.experiments.throughput import time_steps
+from musebench.perf.throughput import time_steps
 
 
 def test_frame_roll_counts_real_frames_and_padded_positions() -> None:

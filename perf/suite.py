@@ -1,6 +1,7 @@
 """``make perf``: every benchmark section of musebench in one run, side by side.
 
-Each module ``musebench.experiments.perf_<area>`` exposes ``run() -> dict`` that measures
+Each section (:data:`SECTIONS`: its name in the report, and the module under
+``musebench.perf`` that measures it) exposes ``run() -> dict`` that measures
 its figures (and the ratios against what it is compared with) in this same process and
 prints a table. This runner calls them in turn and writes everything to one JSON file
 (default ``runs/perf.json``, atomically) that the leaderboard report can show.
@@ -13,23 +14,21 @@ import argparse
 import importlib
 import json
 import os
-import pkgutil
 import platform
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-import musebench.experiments as experiments
 from musebench.datasets.cache import write_atomically
 
-
-def sections() -> list[str]:
-    """Names of the perf modules, in alphabetical order (``perf_data``, ``perf_metrics``…)."""
-    return sorted(
-        info.name for info in pkgutil.iter_modules(experiments.__path__)
-        if info.name.startswith("perf_")
-    )
+#: The report's sections, in order: report key -> module that measures it.
+SECTIONS: dict[str, str] = {
+    "perf_data": "musebench.perf.data",
+    "perf_metrics": "musebench.perf.metrics",
+    "perf_models": "musebench.perf.models",
+    "perf_models_gan": "musebench.perf.models_gan",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +37,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="sections to run (e.g. perf_data perf_metrics); default all")
     parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
     args = parser.parse_args(argv)
-    chosen = [s for s in sections() if args.only is None or s in args.only]
+    unknown = sorted(set(args.only or []) - set(SECTIONS))
+    if unknown:
+        parser.error(f"--only: unknown section(s) {', '.join(unknown)}; "
+                     f"sections: {', '.join(SECTIONS)}")
+    chosen = [s for s in SECTIONS if args.only is None or s in args.only]
     report: dict[str, Any] = {
         "machine": {"platform": platform.platform(), "processor": platform.processor(),
                     "cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -47,12 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        report[name] = importlib.import_module(f"musebench.experiments.{name}").run()
+        report[name] = importlib.import_module(SECTIONS[name]).run()
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     write_atomically(args.out, json.dumps(report, indent=2, default=float))
     print(f"\nwrote {args.out}")
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
 """One cell of ``make perf``'s model section: one model at one preset, in its own process.
 
-``python -m musebench.experiments.throughput_cell --model M --preset P --out cell.json``
+``python -m musebench.perf.throughput_cell --model M --preset P --out cell.json``
 builds the preset's model and data exactly as a bench run does (config, codec, datamodule,
 ``fit_statistics``), then for each ``--precision`` trains a fresh model (same seed) through a
 Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches
-(:class:`~musebench.experiments.throughput.ThroughputMeter`), with validation, checkpoints and
+(:class:`~musebench.perf.throughput.ThroughputMeter`), with validation, checkpoints and
 logging off so only training is measured; then times ``generate(--generate)`` with the
 model as initialised (a step costs what a trained model's does, but where a model learns how
 long its samples are, such as C-RNN-GAN's note durations, an untrained model's bars are few:
@@ -34,14 +34,14 @@ from musebench.datasets.cache import write_atomically
 from musebench.datasets.sources.base import SourceError
 from musebench.experiments.bench import build_datamodule
 from musebench.experiments.config import load_config
-from musebench.experiments.throughput import (
+from musebench.experiments.trainer import RankSeed, ThreadsPerProcess, resolve_strategy
+from musebench.models import get_model
+from musebench.perf.throughput import (
     ThroughputMeter,
     peak_memory_bytes,
     reset_peak_memory,
     synchronize,
 )
-from musebench.experiments.trainer import RankSeed, ThreadsPerProcess, resolve_strategy
-from musebench.models import get_model
 
 #: ``trainer`` config keys that change what one training batch costs; the schedule,
 #: validation, logging and device keys are the measurement's own.

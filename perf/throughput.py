@@ -1,7 +1,7 @@
 """Training throughput measured inside a real Lightning fit, and peak memory.
 
 :class:`ThroughputMeter` is a callback: it lets ``warmup`` batches pass, counts the FLOPs of
-the next batch (:func:`~musebench.experiments.flops.counting_flops`, untimed), then times
+the next batch (:func:`~musebench.perf.flops.counting_flops`, untimed), then times
 ``steps`` batches from the end of the last untimed batch to the end of the last timed one and
 stops the fit; the figures are medians of the timed batches' rates. Everything a real run
 does per batch is inside the window: the data loader and collate, ``training_step`` with the
@@ -31,7 +31,7 @@ import pytorch_lightning as pl
 import torch
 
 from musebench.datasets.codecs import Codec
-from musebench.experiments.flops import counting_flops
+from musebench.perf.flops import counting_flops
 
 _STATUS = Path("/proc/self/status")
 _CLEAR_REFS = Path("/proc/self/clear_refs")

@@ -2,17 +2,17 @@
 
 For every model in :data:`musebench.models.MODELS` (no model is special-cased) at the smoke
 and standard presets (the preset's model size, batch size and data set), one fresh process
-(:mod:`musebench.experiments.throughput_cell`) measures:
+(:mod:`musebench.perf.throughput_cell`) measures:
 
 - training throughput in samples/s and time steps/s (the codec's steps: frames, events,
   tokens, 16 per MidiNet bar; padding excluded), the median of the rates of a fixed number
   of batches after a warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate, ``training_step``
   with manual GAN optimisation, backward, optimiser), at ``32-true`` and ``bf16-mixed``;
 - achieved FLOP/s: matmul FLOPs of one training batch (``FlopCounterMode`` plus analytic
-  formulas for the fused LSTM kernels it misses, :mod:`musebench.experiments.flops`) times
+  formulas for the fused LSTM kernels it misses, :mod:`musebench.perf.flops`) times
   batches/s, as a fraction of this machine's matmul peak of that precision, measured at the
   start and at the end of this same section, the faster kept
-  (:func:`~musebench.experiments.flops.matmul_peak`);
+  (:func:`~musebench.perf.flops.matmul_peak`);
 - generation throughput in bars/s (``generate(n)``; bars = generated steps / steps per bar);
 - peak memory (peak RSS of the measurement on CPU, ``max_memory_allocated`` on CUDA).
 
@@ -40,8 +40,8 @@ from typing import Any
 
 import torch
 
-from musebench.experiments.flops import matmul_peak
 from musebench.models import MODELS
+from musebench.perf.flops import matmul_peak
 
 PRESETS: tuple[str, ...] = ("smoke", "standard")
 PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed")
@@ -62,7 +62,7 @@ def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, 
     """One :mod:`throughput_cell` process; its JSON, or ``{"error": ...}`` if it failed."""
     with tempfile.TemporaryDirectory(prefix="musebench-perf-") as folder:
         out = Path(folder) / "cell.json"
-        command = [sys.executable, "-m", "musebench.experiments.throughput_cell",
+        command = [sys.executable, "-m", "musebench.perf.throughput_cell",
                    "--model", model, "--preset", preset, "--precision", *precisions,
                    "--warmup", str(warmup), "--steps", str(steps), "--generate", str(generate),
                    "--devices", str(devices), "--strategy", strategy, "--out", str(out)]

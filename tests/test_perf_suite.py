@@ -1,0 +1,24 @@
+"""The perf suite's sections are listed explicitly (perf/suite.py), each an importable
+module with ``run()``; an unknown ``--only`` section is a usage error naming it."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from musebench.perf.suite import SECTIONS, main
+
+
+def test_every_listed_section_is_a_module_with_run() -> None:
+    assert list(SECTIONS) == ["perf_data", "perf_metrics", "perf_models", "perf_models_gan"]
+    for module in SECTIONS.values():
+        assert callable(importlib.import_module(module).run)
+
+
+def test_an_unknown_section_is_refused_before_measuring(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--only", "perf_nosuch", "--out", str(tmp_path / "perf.json")])
+    assert exit_info.value.code == 2
+    assert "perf_nosuch" in capsys.readouterr().err
+    assert not (tmp_path / "perf.json").exists()
