@@ -99,8 +99,8 @@ def load_performance(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from musebench.datasets.cache import write_atomically
     from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
+    from musebench.util import write_atomically
 
     entries = aggregate(collect_rows(args), args.dataset)
     if not any(e.kind == "run" for e in entries):

@@ -11,8 +11,6 @@ Scoring the real test split written as MIDI gives every table's reference row.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 from musebench.datasets.midi import MidiReadError
 from musebench.datasets.piece import Piece
+from musebench.util import strict_json, write_atomically
 
 
 def register(subparsers: Any) -> None:
@@ -70,11 +69,8 @@ def run_score(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.samples}: none of the MIDI files could be read")
     result = score(samples, test, train=train, n_boot=args.bootstrap)
     result["n_skipped_files"] = float(len(skipped))
-    text = json.dumps({k: (v if math.isfinite(v) else None) for k, v in result.items()},
-                      indent=1)
+    text = strict_json(result, indent=1)
     if args.out is not None:
-        from musebench.datasets.cache import write_atomically
-
         write_atomically(args.out, text)
     if args.json:
         print(text)

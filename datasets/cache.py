@@ -26,7 +26,6 @@ import io
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ import musebench
 from musebench.datasets.piece import CHORD_DTYPE, NOTE_DTYPE, Piece
 from musebench.datasets.sources import Skipped, Source, SourceError, get_source
 from musebench.datasets.splits import SPLITS, assign_splits
+from musebench.util import write_atomically
 
 #: Bump when the cached layout or the meaning of its fields changes.
 CACHE_FORMAT = 2
@@ -200,25 +200,6 @@ def load_pieces(path: Path) -> list[Piece]:
               length=r["length"], meta=r["meta"])
         for i, r in enumerate(records)
     ]
-
-
-def write_atomically(path: Path, data: bytes | str) -> None:
-    """Write ``data`` (text is UTF-8 encoded) to ``path`` so readers see the old or the new
-    file, never a mix: a temporary file in the same folder, flushed to disk, then
-    ``os.replace``. The one atomic writer of musebench (caches, results, reports)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data.encode() if isinstance(data, str) else data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; these files are for everyone
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _remove_stale(stem: Path) -> None:

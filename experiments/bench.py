@@ -19,8 +19,6 @@ settings map to the same folder, which is what ``--resume`` continues from.
 
 from __future__ import annotations
 
-import json
-import math
 import platform
 import subprocess
 import time
@@ -34,7 +32,6 @@ import pytorch_lightning as pl
 import torch
 import yaml
 
-from musebench.datasets.cache import write_atomically
 from musebench.experiments import tracking
 from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.samples import write_samples
@@ -42,6 +39,7 @@ from musebench.experiments.trainer import build_trainer, restore_best
 from musebench.leaderboard.store import append_row, read_rows
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator, apply_view
+from musebench.util import strict_json, write_atomically
 
 
 @dataclass
@@ -216,8 +214,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     if model.has_likelihood:
         data.setup("test")
         metrics.update(likelihood_metrics(model, data.test_dataloader()))
-    write_atomically(folder / "metrics.json", json.dumps(
-        {k: (v if math.isfinite(v) else None) for k, v in metrics.items()}, indent=1))
+    write_atomically(folder / "metrics.json", strict_json(metrics, indent=1))
 
     row = {
         "run_id": run_name,

@@ -52,7 +52,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 from pytorch_lightning.utilities import rank_zero_warn
 
-from musebench.datasets.cache import write_atomically
+from musebench.util import write_atomically
 
 #: The checkpoint key of :class:`RngStateCheckpoint`: one :func:`capture_rng_state` per rank.
 RNG_KEY = "musebench_rng_states"

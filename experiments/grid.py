@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from musebench.util import usable_cores
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -63,13 +65,6 @@ def cell_at(cells: list[Cell], index: int) -> Cell:
     return cells[index]
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (its affinity where the OS tells it)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def bench_command(cell: Cell, options: list[str], data_root: Path | None = None) -> list[str]:
     """The ``musebench bench`` command line of ``cell`` (``options``: the shared flags)."""
     root = ["--data-root", str(data_root)] if data_root is not None else []
@@ -83,7 +78,7 @@ def run_local(cells: list[Cell], options: list[str], jobs: int, logs: Path,
     """Run every cell as a ``musebench bench`` subprocess, ``jobs`` at a time.
 
     Each subprocess gets ``OMP_NUM_THREADS = MKL_NUM_THREADS = max(1, cores // jobs)``
-    (:func:`usable_cores`) and writes its output to
+    (:func:`~musebench.util.usable_cores`) and writes its output to
     ``logs/<index>-<model>-<dataset>-seed<seed>.log``.
 
     Args:

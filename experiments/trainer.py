@@ -32,8 +32,8 @@ import torch
 from pytorch_lightning.callbacks import EarlyStopping
 
 from musebench.experiments.checkpointing import AtomicCheckpointIO, checkpoint_callbacks
-from musebench.experiments.grid import usable_cores
 from musebench.models.base import MusicGenerator
+from musebench.util import usable_cores
 
 #: Lightning's process-launching DDP strategies, each with a ``_find_unused_parameters_true``
 #: variant in its strategy registry.

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from musebench.datasets.cache import write_atomically
+from musebench.util import write_atomically
 
 RESULTS_DIR = Path(__file__).parent / "results"
 

@@ -12,14 +12,13 @@ checked-in official results are ``leaderboard/results/official.jsonl``.
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
-from musebench.datasets.cache import write_atomically
+from musebench.util import strict_json, write_atomically
 
 OFFICIAL_RESULTS = Path(__file__).parent / "results" / "official.jsonl"
 REQUIRED: tuple[str, ...] = ("run_id", "model", "dataset", "preset", "seed", "metrics")
@@ -28,17 +27,6 @@ REQUIRED: tuple[str, ...] = ("run_id", "model", "dataset", "preset", "seed", "me
 def default_results_path() -> Path:
     """``$MUSEBENCH_RESULTS`` if set, else ``runs/results.jsonl``."""
     return Path(os.environ.get("MUSEBENCH_RESULTS", "runs/results.jsonl"))
-
-
-def _clean(value: Any) -> Any:
-    """NaN/inf become None so every line is strict JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 60.0) -> Path:
@@ -53,7 +41,7 @@ def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 6
         raise ValueError(f"result row lacks {', '.join(missing)}")
     path = Path(path or default_results_path())
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(_clean(row), sort_keys=True, allow_nan=False) + "\n"
+    line = strict_json(row, sort_keys=True) + "\n"
     with FileLock(str(path) + ".lock", timeout=timeout):
         old = path.read_text() if path.exists() else ""
         if old and not old.endswith("\n"):

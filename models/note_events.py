@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from musebench.datasets.cache import write_atomically
 from musebench.datasets.codecs import Arrays, Codec
 from musebench.datasets.piece import Piece, make_notes
+from musebench.util import write_atomically
 
 
 class NoteEventCodec(Codec):

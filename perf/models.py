@@ -42,6 +42,7 @@ import torch
 
 from musebench.models import MODELS
 from musebench.perf.flops import matmul_peak
+from musebench.util import finite
 
 PRESETS: tuple[str, ...] = ("smoke", "standard")
 PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed")
@@ -108,17 +109,6 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
-
-
-def finite(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by None (strict JSON)."""
-    if isinstance(value, dict):
-        return {k: finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _number(value: float | None, scale: float = 1.0, digits: int = 1) -> str:

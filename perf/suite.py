@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from musebench.datasets.cache import write_atomically
+from musebench.util import write_atomically
 
 #: The report's sections, in order: report key -> module that measures it.
 SECTIONS: dict[str, str] = {

@@ -30,7 +30,6 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
-from musebench.datasets.cache import write_atomically
 from musebench.datasets.sources.base import SourceError
 from musebench.experiments.bench import build_datamodule
 from musebench.experiments.config import load_config
@@ -42,6 +41,7 @@ from musebench.perf.throughput import (
     reset_peak_memory,
     synchronize,
 )
+from musebench.util import write_atomically
 
 #: ``trainer`` config keys that change what one training batch costs; the schedule,
 #: validation, logging and device keys are the measurement's own.

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from musebench.datasets.cache import PreparedData, load, load_pieces, save_pieces, write_atomically
+from musebench.datasets.cache import PreparedData, load, load_pieces, save_pieces
 from musebench.datasets.midi import write_midi
 from musebench.datasets.piece import Chord, Piece, make_chords, make_notes
 from musebench.datasets.sources import SourceError
 from musebench.datasets.sources.midi_folder import MidiFolder
+from musebench.util import write_atomically
 
 
 def write_folder(folder: Path, n: int) -> Path:

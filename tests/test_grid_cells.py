@@ -11,6 +11,7 @@ import pytest
 from musebench.cli import main
 from musebench.experiments import grid
 from musebench.experiments.grid import Cell, cell_at, grid_cells
+from musebench.util import usable_cores
 
 DATASETS = {"markov": ["bach", "essen"], "random": ["bach", "essen"]}
 
@@ -78,6 +79,6 @@ def test_local_run_reports_failed_cells_and_finishes_the_rest(tmp_path, monkeypa
     assert failed == [cells[1]]
     logs = sorted(tmp_path.glob("*.log"))
     assert [log.name for log in logs] == [f"{i}-markov-bach-seed{i}.log" for i in range(3)]
-    threads = max(1, grid.usable_cores() // 2)
+    threads = max(1, usable_cores() // 2)
     assert all(log.read_text().strip() == str(threads) for log in logs)
     assert "markov/bach/seed1 FAILED (exit 3" in capsys.readouterr().out

@@ -10,6 +10,7 @@ import math
 import pytest
 
 from musebench.perf import models as perf_models
+from musebench.util import finite
 
 
 @pytest.mark.slow
@@ -59,7 +60,7 @@ def test_ratios_and_strict_json_values() -> None:
     assert cell["bf16_over_fp32"] == 1.5
     assert cell["train"]["32-true"]["fraction_of_peak"] == 0.01
     assert cell["train"]["bf16-mixed"]["fraction_of_peak"] is None
-    assert perf_models.finite({"a": [float("inf"), 1.0]}) == {"a": [None, 1.0]}
+    assert finite({"a": [float("inf"), 1.0]}) == {"a": [None, 1.0]}
 
 
 def test_the_peak_is_the_fastest_measurement_of_each_backend() -> None:

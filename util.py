@@ -1,0 +1,62 @@
+"""Small helpers every folder uses, in one neutral place below all of them.
+
+- :func:`write_atomically`: the one atomic writer of musebench (caches, results, reports,
+  checkpoints), so a reader sees the old or the new file, never a mix.
+- :func:`finite` and :func:`strict_json`: NaN/inf become ``null``, so every JSON file
+  musebench writes is strict JSON that any reader accepts.
+- :func:`usable_cores`: the cores this process may run on (threads per process, grid jobs).
+
+It imports nothing from musebench, so any module may import it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text is UTF-8 encoded) to ``path`` so readers see the old or the new
+    file, never a mix: a temporary file in the same folder, flushed to disk, then
+    ``os.replace``. The one atomic writer of musebench (caches, results, reports)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data.encode() if isinstance(data, str) else data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; these files are for everyone
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every non-finite float (in nested dicts, lists and tuples) replaced
+    by None, so that it dumps as strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite(v) for v in value]
+    return value
+
+
+def strict_json(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` of ``value`` with NaN/inf as ``null`` (``kwargs`` go to json.dumps)."""
+    return json.dumps(finite(value), allow_nan=False, **kwargs)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS tells it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
