@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run rows of the chosen stores plus the reference rows of their datasets."""
-    from musebench.leaderboard.reference import published_rows, real_data_row
+    from musebench.experiments.scoring import real_data_row
+    from musebench.leaderboard.reference import published_rows
     from musebench.leaderboard.render import view_rank
     from musebench.leaderboard.store import OFFICIAL_RESULTS, default_results_path, read_rows
 

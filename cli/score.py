@@ -1,11 +1,15 @@
 """``musebench score``: score any folder of MIDI files against a data set.
 
-``musebench score --samples FOLDER --dataset SOURCE [--json] [--out FILE]`` reads every
-``.mid``/``.midi`` file under ``FOLDER`` (ours or any other system's), quantised to the
-data set's own grid, and scores it with :func:`musebench.metrics.score` against the
-source's test split (distribution, NDB) and training split (memorisation). A file that
-cannot be read is skipped with its reason on stderr and counted in ``n_skipped_files``.
-Scoring the real test split written as MIDI gives every table's reference row.
+``musebench score --samples FOLDER --dataset SOURCE [--view V | --model M] [--json]
+[--out FILE]`` reads every ``.mid``/``.midi`` file under ``FOLDER`` (ours or any other
+system's), quantised to the data set's own grid, and scores it
+(:func:`musebench.experiments.scoring.score_in_view`) against the source's test
+split (distribution, NDB) and training split (memorisation), in a view: ``--view``, else
+the view the bench uses for ``--model`` at ``--preset`` (with that config's data set and
+``max_pieces``), else ``full``. So a bench run's samples score the same through ``score``.
+A file that cannot be read is skipped with its reason on stderr and counted in
+``n_skipped_files``. Scoring the real test split written as MIDI gives every table's
+reference row.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from typing import Any
 
 from musebench.datasets.midi import MidiReadError
 from musebench.datasets.piece import Piece
+from musebench.datasets.views import VIEWS
+from musebench.experiments.config import PRESETS
 from musebench.util import strict_json, write_atomically
 
 
@@ -25,8 +31,19 @@ def register(subparsers: Any) -> None:
     """Add the ``score`` command."""
     parser = subparsers.add_parser("score", help="score a folder of MIDI files against a data set")
     parser.add_argument("--samples", type=Path, required=True, help="folder of MIDI files")
-    parser.add_argument("--dataset", default="bach", help="source whose test/train splits "
-                        "are the reference (default: bach)")
+    parser.add_argument("--dataset", default=None, help="source whose test/train splits "
+                        "are the reference (default: --model's config's, else bach)")
+    parser.add_argument("--view", choices=VIEWS, default=None,
+                        help="score melody lines or full pieces (default: --model's view, "
+                             "else full)")
+    parser.add_argument("--model", default=None,
+                        help="score as the bench of this model does (its view, data set "
+                             "and max_pieces at --preset)")
+    parser.add_argument("--preset", choices=PRESETS, default="standard",
+                        help="the --model config's preset (default: standard)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="--model config override, e.g. "
+                                                  "data.max_pieces=4")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--steps-per-beat", type=int, default=None,
@@ -54,20 +71,21 @@ def read_folder(folder: Path, steps_per_beat: int) -> tuple[list[Piece], list[st
 
 def run_score(args: argparse.Namespace) -> int:
     """Load the data set, read the samples, score, print (and write) the result."""
-    from musebench.datasets import load
-    from musebench.metrics import score
+    from musebench.experiments.scoring import bench_settings, reference_splits, score_in_view
 
-    data = load(args.dataset, data_root=args.data_root)
-    test, train = data.split("test"), data.split("train")
-    if not test:
-        raise ValueError(f"{args.dataset}: the test split is empty")
+    settings = {"dataset": "bach", "view": "full", "max_pieces": None}
+    if args.model is not None:
+        settings = bench_settings(args.model, args.preset, args.overrides)
+    dataset = args.dataset or settings["dataset"]
+    view = args.view or settings["view"]
+    test, train = reference_splits(dataset, args.data_root, settings["max_pieces"])
     grid = args.steps_per_beat or Counter(p.steps_per_beat for p in test).most_common(1)[0][0]
     samples, skipped = read_folder(args.samples, grid)
     for reason in skipped:
         print(f"skipped {reason}", file=sys.stderr)
     if not samples:
         raise ValueError(f"{args.samples}: none of the MIDI files could be read")
-    result = score(samples, test, train=train, n_boot=args.bootstrap)
+    result = score_in_view(samples, test, train, view, n_boot=args.bootstrap)
     result["n_skipped_files"] = float(len(skipped))
     text = strict_json(result, indent=1)
     if args.out is not None:
@@ -75,13 +93,14 @@ def run_score(args: argparse.Namespace) -> int:
     if args.json:
         print(text)
     else:
-        print(format_table(result, args.samples, args.dataset))
+        print(format_table(result, args.samples, dataset, view))
     return 0
 
 
-def format_table(result: dict[str, float], samples: Path, dataset: str) -> str:
+def format_table(result: dict[str, float], samples: Path, dataset: str, view: str) -> str:
     """Aligned text: each metric with its 95 % interval where it has one."""
-    lines = [f"{samples} scored against {dataset} (test split; train for memorisation)"]
+    lines = [f"{samples} scored against {dataset}, {view} view "
+             "(test split; train for memorisation)"]
     suffixes = ("_ci_low", "_ci_high", "_undefined")
     for key, value in result.items():
         if key.endswith(suffixes):

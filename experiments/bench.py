@@ -6,7 +6,7 @@ The loop knows nothing model-specific. It builds the model from its config
 a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard; skipped when
 ``trainer.max_epochs`` is 0; the best checkpoint by the model's ``monitor`` is restored
 after), generates ``generate.n`` samples conditioned on the test
-split, writes them (MIDI, PNG, WAV), scores them with :func:`musebench.metrics.score`
+split, writes them (MIDI, PNG, WAV), scores them (:func:`musebench.experiments.scoring.score_in_view`)
 against the test and training splits in the model's ``view`` (melodies for a melody model,
 full pieces otherwise; recorded in the row), adds test likelihood metrics where the model has a
 likelihood, and appends one row to the results store. Generation, scoring and recording
@@ -35,10 +35,11 @@ import yaml
 from musebench.experiments import tracking
 from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.samples import write_samples
+from musebench.experiments.scoring import score_in_view
 from musebench.experiments.trainer import build_trainer, restore_best
 from musebench.leaderboard.store import append_row, read_rows
 from musebench.models import get_model
-from musebench.models.base import MusicGenerator, apply_view
+from musebench.models.base import MusicGenerator
 from musebench.util import strict_json, write_atomically
 
 
@@ -205,12 +206,9 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     sample_seconds = time.perf_counter() - started
     written = write_samples(samples, folder / "samples", audio=audio)
 
-    from musebench.metrics import score
-
     # melody models are scored against melodies, polyphonic ones against full pieces
     view = model.view
-    metrics = {k: float(v) for k, v in score(samples, reference=apply_view(test, view),
-                                             train=apply_view(train, view)).items()}
+    metrics = score_in_view(samples, test, train, view)
     if model.has_likelihood:
         data.setup("test")
         metrics.update(likelihood_metrics(model, data.test_dataloader()))

@@ -32,15 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from musebench.datasets.views import VIEWS
 from musebench.leaderboard.performance import performance_html, performance_markdown
-
-#: Column order of the views in a table (rows without a ``view`` are ``full``).
-VIEW_ORDER: tuple[str, ...] = ("melody", "full")
 
 
 def view_rank(view: str) -> tuple[int, str]:
-    """Sort key of a view: :data:`VIEW_ORDER` first, unknown views after, by name."""
-    return (VIEW_ORDER.index(view) if view in VIEW_ORDER else len(VIEW_ORDER), view)
+    """Sort key of a view: :data:`~musebench.datasets.views.VIEWS` in their order first,
+    unknown views after, by name (rows without a ``view`` are ``full``)."""
+    return (VIEWS.index(view) if view in VIEWS else len(VIEWS), view)
 
 
 @dataclass

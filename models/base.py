@@ -47,23 +47,6 @@ class StepLikelihood:
     note_targets: torch.Tensor | None = None
 
 
-VIEWS: tuple[str, ...] = ("melody", "full")
-
-
-def apply_view(pieces: list[Piece], view: str) -> list[Piece]:
-    """``pieces`` as a model of that ``view`` generates them: ``"melody"`` gives each
-    piece's melody line (:meth:`Piece.melody`), ``"full"`` the pieces unchanged.
-
-    Raises:
-        ValueError: an unknown view (named).
-    """
-    if view == "melody":
-        return [p.melody() for p in pieces]
-    if view == "full":
-        return list(pieces)
-    raise ValueError(f"unknown view {view!r}; expected one of {VIEWS}")
-
-
 class MusicGenerator(pl.LightningModule):
     """Base class of every musebench model.
 
@@ -77,7 +60,7 @@ class MusicGenerator(pl.LightningModule):
     conditional: ClassVar[bool] = False
     #: What the model generates: ``"melody"`` (one line, as :meth:`Piece.melody` gives it)
     #: or ``"full"`` (all tracks). The bench scores samples against the test and training
-    #: pieces in this view (:func:`apply_view`), so melodies are compared with melodies.
+    #: pieces in this view (:func:`~musebench.datasets.views.apply_view`), so melodies are compared with melodies.
     view: ClassVar[str] = "full"
 
     @property

@@ -9,12 +9,8 @@ import time
 import pytest
 
 from musebench.cli import main
-from musebench.leaderboard.reference import (
-    REAL_DATA,
-    published_rows,
-    real_data_label,
-    real_data_row,
-)
+from musebench.experiments.scoring import real_data_row
+from musebench.leaderboard.reference import REAL_DATA, published_rows, real_data_label
 from musebench.leaderboard.store import append_row
 
 
@@ -32,8 +28,9 @@ def test_real_data_row_scores_test_against_train_and_is_cached(session_cache):
 
 def test_apply_view_gives_melodies_or_the_pieces_and_names_an_unknown_view():
     from musebench.datasets import load
+    from musebench.datasets.views import apply_view
     from musebench.models import get_model
-    from musebench.models.base import MusicGenerator, apply_view
+    from musebench.models.base import MusicGenerator
 
     pieces = load("fixture").test
     assert apply_view(pieces, "full") == pieces
