@@ -126,7 +126,7 @@ class MusicGenerator(pl.LightningModule):
 
     # ---------------------------------------------------------------- helpers
     @staticmethod
-    def generator(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator:
+    def torch_rng(seed: int | None, device: torch.device | str = "cpu") -> torch.Generator:
         """A torch RNG for sampling: seeded if ``seed`` is given, else from torch's state."""
         rng = torch.Generator(device=device)
         rng.manual_seed(int(seed) if seed is not None else int(torch.randint(2**62, ()).item()))

@@ -36,9 +36,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from musebench.datasets.codecs.biaxial import BiaxialCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator, StepLikelihood
-from musebench.models.biaxial_codec import BiaxialCodec
 
 
 @contextmanager
@@ -197,7 +197,7 @@ class BiaxialLSTM(MusicGenerator):
         (play, then articulate if played). Unconditional: ``conditions`` are ignored."""
         was_training = self.training
         self.eval()
-        rng = self.generator(seed, self.device)
+        rng = self.torch_rng(seed, self.device)
         with single_cpu_thread(self.device):
             play, articulate = self.sample_states(n, self.hparams.generate_steps, rng)
         self.train(was_training)

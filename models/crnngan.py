@@ -2,7 +2,7 @@
 
 Mogren, "C-RNN-GAN: Continuous recurrent neural networks with adversarial training",
 NIPS 2016 CML workshop (arXiv:1611.09904), Sec. 2-4, and the author's code
-(olofmogren/c-rnn-gan). The codec is :class:`~musebench.models.note_events.NoteEventCodec`.
+(olofmogren/c-rnn-gan). The codec is :class:`~musebench.datasets.codecs.note_events.NoteEventCodec`.
 
 - Generator: at step ``t`` the input is ``relu(W [u_t, y_{t-1}] + b)`` with ``u_t ~ U(0, 1)``
   noise and ``y_{t-1}`` its own previous output (zeros at ``t = 0``), then a 2-layer LSTM
@@ -31,7 +31,6 @@ outputs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,9 +38,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from musebench.datasets.codecs.note_events import NoteEventCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator
-from musebench.models.note_events import NoteEventCodec, write_unquantised_midi
 
 EPS = 1e-7
 
@@ -236,28 +235,25 @@ class CRNNGAN(MusicGenerator):
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         """``val_loss``: the generator's teacher-forced MLE loss on validation windows."""
         real = batch["events"].float()
-        rng = self.generator(batch_idx, "cpu")
+        rng = self.torch_rng(batch_idx, "cpu")
         self.log("val_loss", self.mle_loss(real, rng), batch_size=len(real), sync_dist=True)
 
     @torch.no_grad()
     def generate(self, n: int, *, conditions: list[Piece] | None = None,
-                 seed: int | None = None, midi_dir: str | Path | None = None) -> list[Piece]:
+                 seed: int | None = None) -> list[Piece]:
         """``n`` unconditional sequences of ``sample_events`` events, decoded on the grid.
 
-        The raw continuous events are kept in ``meta['events']``; with ``midi_dir`` each is
-        also written unquantised to ``<midi_dir>/crnngan-<i>-unquantised.mid``.
+        The raw continuous events are kept in ``meta['events']``
+        (:func:`~musebench.datasets.codecs.note_events.write_unquantised_midi` writes them
+        as MIDI off the grid).
         """
         was_training = self.training
         self.eval()
-        noise = self._noise(n, self.hparams.sample_events, self.generator(seed, "cpu"))
+        noise = self._noise(n, self.hparams.sample_events, self.torch_rng(seed, "cpu"))
         events = self.generator_net(noise).cpu().numpy().astype(np.float32)
         self.train(was_training)
         pieces = []
         for i in range(n):
             pieces.append(self.codec.decode({"events": events[i]}, id=f"crnngan-{i}",
                                             source="crnngan", seed=seed, events=events[i]))
-            if midi_dir is not None:
-                Path(midi_dir).mkdir(parents=True, exist_ok=True)
-                write_unquantised_midi(self.codec, events[i],
-                                       Path(midi_dir) / f"crnngan-{i}-unquantised.mid")
         return pieces

@@ -2,7 +2,7 @@
 O'Reilly 2019, ch. 7 "Compose").
 
 Each event of a piece is a pitch token and a duration token
-(:class:`~musebench.models.token_codec.TokenCodec`). The network:
+(:class:`~musebench.datasets.codecs.pitch_duration.TokenCodec`). The network:
 
 - pitch and duration embeddings (100 each), concatenated;
 - two LSTMs (256) returning sequences, states :math:`h_1..h_T`;
@@ -34,10 +34,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from musebench.datasets.codecs.pitch_duration import SPECIALS, TokenCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import StepLikelihood
 from musebench.models.likelihood_generator import LikelihoodGenerator
-from musebench.models.token_codec import SPECIALS, TokenCodec
 
 
 class LSTMAttention(LikelihoodGenerator):
@@ -167,7 +167,7 @@ class LSTMAttention(LikelihoodGenerator):
             raise RuntimeError("LSTMAttention: call fit_statistics(train pieces) first")
         was_training = self.training
         self.eval()
-        rng = self.generator(seed, self.device)
+        rng = self.torch_rng(seed, self.device)
         seeds = self.cycle(conditions, n)
         pitch, duration = self._seed_tokens(seeds, n)
         n_seed = pitch.shape[1]

@@ -21,11 +21,11 @@ from __future__ import annotations
 import numpy as np
 
 from musebench.datasets.piece import Piece
-from musebench.models.melody_tokens import CountBaseline
+from musebench.models.count_baseline import CountBaseline
 
 
 class MarkovGenerator(CountBaseline):
-    """Interpolated n-gram over :class:`~musebench.models.melody_tokens.MelodyTokenCodec`.
+    """Interpolated n-gram over :class:`~musebench.datasets.codecs.melody_tokens.MelodyTokenCodec`.
 
     Args (hyper-parameters):
         max_order: longest context tried (in tokens); order chosen on the validation split.

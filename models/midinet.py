@@ -194,7 +194,7 @@ class MidiNet(MusicGenerator):
         ``l2(mean x - mean G(z)) / n_cells`` (lower = the generator's average bar is closer
         to the data's; the GAN losses themselves do not measure progress)."""
         bar, previous, chord = self._bars(batch)
-        rng = self.generator(batch_idx, self.device)
+        rng = self.torch_rng(batch_idx, self.device)
         fake = self.generator_net(self._noise(len(bar), rng), chord, previous)
         self.log("val_loss", l2(bar.mean(0) - fake.mean(0)) / bar[0].numel(),
                  batch_size=len(bar), sync_dist=True)
@@ -213,7 +213,7 @@ class MidiNet(MusicGenerator):
         was_training = self.training
         self.eval()
         bars_n = self.hparams.bars
-        rng = self.generator(seed, "cpu")
+        rng = self.torch_rng(seed, "cpu")
         chords = torch.zeros(n, bars_n, 13)
         previous = torch.zeros(n, 1, 16, 128)
         for i, piece in enumerate(self.cycle(conditions, n) or []):

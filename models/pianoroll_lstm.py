@@ -137,7 +137,7 @@ class PianoRollLSTM(LikelihoodGenerator):
         """
         was_training = self.training
         self.eval()
-        rng = self.generator(seed, self.device)
+        rng = self.torch_rng(seed, self.device)
         frame = torch.zeros(n, 1, self.codec.n_pitches, device=self.device)
         state = None
         frames = []

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from musebench.datasets.codecs.melody_tokens import N_SYMBOLS
 from musebench.datasets.piece import Piece
-from musebench.models.melody_tokens import N_SYMBOLS, CountBaseline
+from musebench.models.count_baseline import CountBaseline
 
 
 class RandomGenerator(CountBaseline):

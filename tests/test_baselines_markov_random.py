@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
+from musebench.datasets.codecs.melody_tokens import REST, MelodyTokenCodec
 from musebench.datasets.piece import Chord, Piece, make_chords, make_notes
 from musebench.models import MODELS, get_model
-from musebench.models.melody_tokens import REST, MelodyTokenCodec
 
 SCALE = np.array([60, 62, 64, 65, 67, 69, 71, 72])
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from musebench.datasets.codecs.biaxial import BiaxialCodec, states_to_notes
 from musebench.datasets.piece import Piece, make_notes
-from musebench.models.biaxial_codec import BiaxialCodec, states_to_notes
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from musebench.datasets.codecs.pitch_duration import SPECIALS, TokenCodec, events
 from musebench.datasets.piece import Piece, make_notes
 from musebench.datasets.sources.fixture import Fixture
 from musebench.models.lstm_attention import LSTMAttention
-from musebench.models.token_codec import SPECIALS, TokenCodec, events
 
 
 @pytest.fixture(scope="module")

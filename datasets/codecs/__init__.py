@@ -4,6 +4,12 @@ A codec turns a :class:`Piece` into the arrays a model trains on, and arrays a m
 generates back into a Piece. Each model names its codec; everything upstream
 (sources, cache, splits) and downstream (metrics, MIDI, audio) is shared.
 
+Every codec lives in this package, one ``<Representation>Codec`` class per representation:
+this module holds the contract (:class:`Codec`) and the piano-roll codecs
+(:class:`FrameRollCodec`, :class:`BarRollCodec`); ``biaxial`` (:class:`BiaxialCodec`),
+``melody_tokens`` (:class:`MelodyTokenCodec`), ``note_events`` (:class:`NoteEventCodec`)
+and ``pitch_duration`` (:class:`TokenCodec`) hold one each.
+
 Contract:
     ``encode(piece) -> dict[str, np.ndarray]``: the whole piece; every array whose name
     is in ``time_keys`` has time on axis 0 (so windows can be cut from it).
