@@ -2,7 +2,9 @@
 
 The repository root is the ``musebench`` package (see setup.cfg ``package_dir``):
 ``musebench.datasets``, ``musebench.models``, ``musebench.metrics``,
-``musebench.experiments`` and ``musebench.leaderboard``.
+``musebench.leaderboard``, ``musebench.experiments`` (the run), ``musebench.perf`` (the
+performance suite) and ``musebench.cli`` (the command; ``python -m musebench``), in that
+order of layers (docs/architecture.md).
 """
 
 __version__ = "0.1.0"

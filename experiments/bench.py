@@ -202,7 +202,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     model.eval()
     n = int(config["generate"]["n"])
     started = time.perf_counter()
-    samples = model.generate(n, conditions=test, seed=seed)
+    samples = model.generate(**config["generate"], conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
     written = write_samples(samples, folder / "samples", audio=audio)
 

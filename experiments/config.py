@@ -1,5 +1,10 @@
 """Run configurations: one YAML per model, presets merged over it, dotted overrides on top.
 
+A config may start with ``extends: other.yaml`` (a file in the same folder): it is that
+file with this one's values merged over it, so a variant (``midinet_model1.yaml``) is the
+few lines that differ. The resolved config is checked against the signatures that consume
+it (:mod:`musebench.experiments.validation`) before anything runs.
+
 ``experiments/configs/<model>.yaml`` has the sections ``model`` (the class's keyword
 arguments), ``data`` (:class:`~musebench.datasets.datamodule.MusicDataModule` arguments),
 ``trainer`` (``pl.Trainer`` arguments), ``generate`` (``n`` and sampling options) and
@@ -8,7 +13,8 @@ optionally ``early_stopping`` (``EarlyStopping`` arguments such as ``patience``;
 monitored metric is the model's ``monitor``).
 Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars. A preset or
 override key that is not in the base config is an error naming it (``trainer`` and
-``generate`` accept any key), so a typo never silently does nothing.
+``generate`` keys are checked against ``pl.Trainer`` and generation instead), so a typo
+never silently does nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from musebench.arguments import ArgumentError
+from musebench.experiments.validation import check_config
+from musebench.models import MODELS, get_model
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 SECTIONS: tuple[str, ...] = ("model", "data", "trainer", "generate")
@@ -64,6 +74,30 @@ def merge(base: dict[str, Any], override: dict[str, Any], *, strict: bool, where
     return merged
 
 
+def read_config(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The YAML file at ``path`` with its ``extends:`` chain resolved (bases first).
+
+    Raises:
+        FileNotFoundError: ``path`` or a file it extends is missing.
+        ConfigError: ``extends`` is not a file name, or the chain is a cycle.
+    """
+    if path in chain:
+        raise ConfigError(f"{path}: 'extends' cycle: {' -> '.join(p.name for p in chain)}")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such config file")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: a config must be a mapping of sections")
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str) or not parent:
+        raise ConfigError(f"{path}: extends = {parent!r}: expected a config file name")
+    base = read_config(path.parent / (parent if parent.endswith(".yaml") else f"{parent}.yaml"),
+                       (*chain, path))
+    return merge(base, raw, strict=False)
+
+
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     """``["model.hidden=64", "data.source=bach"]`` as a nested dict (values parsed as YAML).
 
@@ -99,13 +133,14 @@ def load_config(
 
     Raises:
         FileNotFoundError: no config file for ``model``.
-        ConfigError: unknown preset, missing section, or unknown override key.
+        ConfigError: unknown preset, missing section, unknown override key, or a value
+            that the model, data module, Trainer or generation does not accept.
     """
     path = path or config_path(model)
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
         raise FileNotFoundError(f"{path}: no config for model {model!r}; configs exist for: {known}")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_config(path)
     missing = [s for s in SECTIONS if s not in raw]
     if missing:
         raise ConfigError(f"{path}: missing section(s) {', '.join(missing)}")
@@ -120,6 +155,11 @@ def load_config(
     config = merge(config, parse_overrides(overrides or []), strict=True)
     config["name"] = model
     config["preset"] = preset
+    if model in MODELS:
+        try:
+            check_config(config, get_model(model))
+        except ArgumentError as error:
+            raise ConfigError(f"{model} config ({preset}): {error}") from None
     return config
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
+from musebench.arguments import check_arguments
 from musebench.datasets.codecs import Codec
 from musebench.datasets.piece import Piece
 
@@ -75,7 +76,18 @@ class MusicGenerator(pl.LightningModule):
         """
         return not self.automatic_optimization
 
-    def __init__(self, **hparams: Any) -> None:
+    def __new__(cls, *args: Any, **hparams: Any) -> MusicGenerator:
+        """Refuse, before anything is built, a hyper-parameter the class does not declare
+        or of the wrong type (:func:`~musebench.arguments.check_arguments`)."""
+        if args:
+            raise TypeError(f"{cls.__name__} takes its hyper-parameters by keyword only")
+        check_arguments(cls, hparams, cls.__name__)
+        return super().__new__(cls)
+
+    def __init__(self) -> None:
+        """Save the subclass's hyper-parameters (the keyword-only parameters of its
+        ``__init__``, their single declaration) as ``self.hparams`` and in checkpoints,
+        then build the codec and the networks from them."""
         super().__init__()
         self.save_hyperparameters()
         self.codec: Codec = self.configure_codec()

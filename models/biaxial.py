@@ -97,15 +97,12 @@ class BiaxialLSTM(MusicGenerator):
         generate_steps: length of a generated piece in steps.
     """
 
-    def __init__(self, time_sizes: list[int] | tuple[int, ...] = (300, 300),
+    def __init__(self, *, time_sizes: list[int] | tuple[int, ...] = (300, 300),
                  note_sizes: list[int] | tuple[int, ...] = (100, 50), dropout: float = 0.5,
                  lr: float = 1e-3, lowest: int = 24, highest: int = 101,
                  steps_per_beat: int = 4, beats_per_bar: int = 4,
                  generate_steps: int = 64) -> None:
-        super().__init__(time_sizes=list(time_sizes), note_sizes=list(note_sizes),
-                         dropout=dropout, lr=lr, lowest=lowest, highest=highest,
-                         steps_per_beat=steps_per_beat, beats_per_bar=beats_per_bar,
-                         generate_steps=generate_steps)
+        super().__init__()
 
     def configure_codec(self) -> BiaxialCodec:
         h = self.hparams

@@ -42,7 +42,7 @@ class CountBaseline(MusicGenerator):
     view = "melody"  # the codec encodes Piece.melody(): one line
 
     def configure_codec(self) -> MelodyTokenCodec:
-        return MelodyTokenCodec(self.hparams.get("max_duration", 16))
+        return MelodyTokenCodec(self.hparams.max_duration)
 
     def configure_models(self) -> None:
         self.fitted = False
@@ -72,7 +72,7 @@ class CountBaseline(MusicGenerator):
             raise RuntimeError(f"{type(self).__name__}.generate before fit_statistics")
         rng = self.numpy_rng(seed)
         conds = self.cycle(conditions, n) or [None] * n
-        limit = int(self.hparams.get("sample_steps", 128))
+        limit = int(self.hparams.sample_steps)
         steps = np.array([min(limit, c.n_steps) if c is not None and c.n_steps else limit
                           for c in conds])
         history = np.zeros((n, 0), dtype=np.int64)

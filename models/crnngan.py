@@ -31,7 +31,7 @@ outputs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
 
 import numpy as np
 import torch
@@ -144,17 +144,12 @@ class CRNNGAN(MusicGenerator):
     #: (``tones > 1``, the paper preset) writes chords, so such an instance is ``"full"``.
     view = "melody"
 
-    def __init__(self, tones: int = 1, hidden: int = 350, layers: int = 2,
-                 noise_scale: float = 1.0, optimizer: str = "adam", lr: float = 1e-3,
-                 pretrain_epochs: int = 6, feature_matching: bool = True,
-                 freeze_ratio: float = 0.7, grad_clip: float = 5.0, sample_events: int = 64,
-                 **hparams: Any) -> None:
-        if optimizer not in ("adam", "sgd"):
-            raise ValueError(f"CRNNGAN optimizer must be 'adam' or 'sgd', got {optimizer!r}")
-        super().__init__(tones=tones, hidden=hidden, layers=layers, noise_scale=noise_scale,
-                         optimizer=optimizer, lr=lr, pretrain_epochs=pretrain_epochs,
-                         feature_matching=feature_matching, freeze_ratio=freeze_ratio,
-                         grad_clip=grad_clip, sample_events=sample_events, **hparams)
+    def __init__(self, *, tones: int = 1, hidden: int = 350, layers: int = 2,
+                 noise_scale: float = 1.0, optimizer: Literal["adam", "sgd"] = "adam",
+                 lr: float = 1e-3, pretrain_epochs: int = 6, feature_matching: bool = True,
+                 freeze_ratio: float = 0.7, grad_clip: float = 5.0,
+                 sample_events: int = 64) -> None:
+        super().__init__()
         if tones > 1:
             self.view = "full"
 

@@ -28,8 +28,6 @@ the attention map of any piece, generated ones included.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 from torch import nn
@@ -61,6 +59,7 @@ class LSTMAttention(LikelihoodGenerator):
 
     def __init__(
         self,
+        *,
         embedding: int = 100,
         hidden: int = 256,
         lr: float = 1e-3,
@@ -71,13 +70,8 @@ class LSTMAttention(LikelihoodGenerator):
         duration_temperature: float = 0.5,
         pitch_vocab: list[str] | None = None,
         duration_vocab: list[str] | None = None,
-        **extra: Any,
     ) -> None:
-        super().__init__(embedding=embedding, hidden=hidden, lr=lr, seq_len=seq_len,
-                         seed_tokens=seed_tokens, steps=steps,
-                         pitch_temperature=pitch_temperature,
-                         duration_temperature=duration_temperature,
-                         pitch_vocab=pitch_vocab, duration_vocab=duration_vocab, **extra)
+        super().__init__()
 
     # ------------------------------------------------------------------ hooks
     def configure_codec(self) -> TokenCodec:

@@ -35,12 +35,11 @@ class MarkovGenerator(CountBaseline):
         sample_steps: length of a generated melody in steps.
     """
 
-    def __init__(self, max_order: int = 4, smoothing: float = 1.0, prior: float = 0.01,
+    def __init__(self, *, max_order: int = 4, smoothing: float = 1.0, prior: float = 0.01,
                  max_duration: int = 16, sample_steps: int = 128) -> None:
         if not 0 <= max_order <= 4:
             raise ValueError(f"max_order must be in 0..4 (int64 context keys), got {max_order}")
-        super().__init__(max_order=max_order, smoothing=smoothing, prior=prior,
-                         max_duration=max_duration, sample_steps=sample_steps)
+        super().__init__()
         self.order = max_order
 
     # ------------------------------------------------------------------ tables

@@ -28,8 +28,6 @@ every layer, "creative").
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -126,16 +124,12 @@ class MidiNet(MusicGenerator):
     view = "melody"  # one melody line (MidiNetCodec encodes Piece.melody())
     automatic_optimization = False
 
-    def __init__(self, use_chord: bool = True, condition_layers: int = 4, g_channels: int = 128,
-                 d_channels: int = 64, cond_channels: int = 16, lr: float = 2e-4,
-                 beta1: float = 0.5, lambda1: float = 0.1, lambda2: float = 0.01,
-                 real_label: float = 0.9, g_steps: int = 2, bars: int = 8,
-                 note_threshold: float = 0.0, **hparams: Any) -> None:
-        super().__init__(use_chord=use_chord, condition_layers=condition_layers,
-                         g_channels=g_channels, d_channels=d_channels,
-                         cond_channels=cond_channels, lr=lr, beta1=beta1, lambda1=lambda1,
-                         lambda2=lambda2, real_label=real_label, g_steps=g_steps, bars=bars,
-                         note_threshold=note_threshold, **hparams)
+    def __init__(self, *, use_chord: bool = True, condition_layers: int = 4,
+                 g_channels: int = 128, d_channels: int = 64, cond_channels: int = 16,
+                 lr: float = 2e-4, beta1: float = 0.5, lambda1: float = 0.1,
+                 lambda2: float = 0.01, real_label: float = 0.9, g_steps: int = 2,
+                 bars: int = 8, note_threshold: float = 0.0) -> None:
+        super().__init__()
 
     def configure_codec(self) -> MidiNetCodec:
         return MidiNetCodec()

@@ -29,7 +29,6 @@ probability and the sampled frame is fed back as the next input.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -57,6 +56,7 @@ class PianoRollLSTM(LikelihoodGenerator):
 
     def __init__(
         self,
+        *,
         embedding: int = 128,
         hidden: int = 128,
         layers: int = 2,
@@ -65,10 +65,8 @@ class PianoRollLSTM(LikelihoodGenerator):
         steps: int = 64,
         lowest: int = 21,
         highest: int = 108,
-        **extra: Any,
     ) -> None:
-        super().__init__(embedding=embedding, hidden=hidden, layers=layers, dropout=dropout,
-                         lr=lr, steps=steps, lowest=lowest, highest=highest, **extra)
+        super().__init__()
 
     # ------------------------------------------------------------------ hooks
     def configure_codec(self) -> FrameRollCodec:

@@ -31,9 +31,9 @@ class RandomGenerator(CountBaseline):
         sample_steps: length of a generated melody in steps.
     """
 
-    def __init__(self, prior: float = 0.01, max_duration: int = 16,
+    def __init__(self, *, prior: float = 0.01, max_duration: int = 16,
                  sample_steps: int = 128) -> None:
-        super().__init__(prior=prior, max_duration=max_duration, sample_steps=sample_steps)
+        super().__init__()
 
     def fit_statistics(self, train: list[Piece], valid: list[Piece] | None = None) -> None:
         """Count symbols and durations of the training melodies (``valid`` is not needed)."""

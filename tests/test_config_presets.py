@@ -13,6 +13,7 @@ from musebench.experiments.config import (
     config_hash,
     load_config,
     parse_overrides,
+    read_config,
 )
 
 
@@ -56,7 +57,7 @@ def test_config_hash_changes_with_any_value():
 
 @pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_model_config_has_the_sections_and_presets(path):
-    raw = yaml.safe_load(path.read_text())
+    raw = read_config(path)  # with its ``extends:`` chain resolved
     assert set(SECTIONS) <= set(raw), f"{path.name} lacks a section"
     assert set(PRESETS) <= set(raw["presets"]), f"{path.name} lacks a preset"
     smoke = load_config(path.stem, "smoke")

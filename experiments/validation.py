@@ -1,0 +1,56 @@
+"""A run's config checked against the signatures that consume it, before any work starts.
+
+Each section goes to one callable, whose signature is the single declaration of what it
+accepts (:func:`musebench.arguments.check_arguments`: known keys, annotated types):
+
+- ``model``: the model class (its keyword-only hyper-parameters);
+- ``data``: :class:`~musebench.datasets.datamodule.MusicDataModule` (less ``codec``, which
+  the model supplies);
+- ``trainer``: ``pl.Trainer`` (less what the bench sets itself: logger, callbacks…);
+- ``generate``: the model's :meth:`~musebench.models.base.MusicGenerator.generate` (less
+  ``conditions`` and ``seed``, which the bench passes);
+- ``early_stopping``: ``EarlyStopping`` (less ``monitor``/``mode``, the model's).
+
+:data:`LOWEST` adds the lower bounds that a type cannot say. So ``--set trainer.nosuch=1``,
+``--set model.hidden=abc``, ``--set trainer.max_epochs=-3`` or ``--set generate.n=0`` is an
+error naming the key, the value and what is allowed, not a traceback after training.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import EarlyStopping
+
+from musebench.arguments import ArgumentError, check_arguments
+from musebench.datasets.datamodule import MusicDataModule
+from musebench.models.base import MusicGenerator
+
+#: Smallest allowed value of integer settings whose type alone allows nonsense.
+LOWEST: dict[str, int] = {
+    "trainer.max_epochs": -1,  # -1: no epoch limit (Lightning's convention)
+    "generate.n": 1,
+    "data.batch_size": 1,
+}
+
+
+def check_config(config: dict[str, Any], model_cls: type[MusicGenerator]) -> None:
+    """Check every section of a resolved run config (see the module docstring).
+
+    Raises:
+        ArgumentError: an unknown key, a value of the wrong type, or below its bound.
+    """
+    check_arguments(model_cls, config["model"], "model")
+    check_arguments(MusicDataModule, config["data"], "data", ignore=("codec",))
+    check_arguments(pl.Trainer, config["trainer"], "trainer",
+                    ignore=("logger", "callbacks", "plugins", "default_root_dir"))
+    check_arguments(model_cls.generate, config["generate"], "generate",
+                    ignore=("conditions", "seed"))
+    check_arguments(EarlyStopping, config.get("early_stopping") or {}, "early_stopping",
+                    ignore=("monitor", "mode"))
+    for dotted, lowest in LOWEST.items():
+        section, key = dotted.split(".")
+        value = config[section].get(key)
+        if value is not None and value < lowest:
+            raise ArgumentError(f"{dotted} = {value!r}: must be at least {lowest}")
