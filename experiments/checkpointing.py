@@ -18,7 +18,7 @@ pieces make ``musebench bench --resume`` continue a killed run exactly
   fsyncs it and renames it over the old one, so a kill during the write leaves the previous
   ``last.ckpt`` intact, and turns an unreadable checkpoint into an error that names the file.
 
-Where the states are captured and restored (measured, see ``tests/test_resume_*.py``): the
+Where the states are captured and restored (measured, see ``tests/experiments/test_resume_*.py``): the
 states are captured when ``last.ckpt`` is written, in ``on_train_epoch_end`` (after that
 epoch's validation). In an uninterrupted run nothing draws random numbers between that
 moment and the creation of the next epoch's train DataLoader iterator, which draws its base

@@ -25,7 +25,7 @@ Speed: teacher-forced passes (pre-training, validation) run the fused ``nn.LSTM`
 whole sequence; free-running generation (adversarial training, sampling) must feed each
 output back, so it steps ``torch.lstm_cell`` over the same ``nn.LSTM`` weights. Measured
 here (perf/models_gan.py) calling ``nn.LSTM`` once per step was ~12x slower
-than the cell steps. ``tests/test_crnngan_model.py`` pins that both passes give equal
+than the cell steps. ``tests/models/test_crnngan_model.py`` pins that both passes give equal
 outputs.
 """
 

@@ -19,7 +19,7 @@ Speed: the full-pitch-width maps (the conditioner's and discriminator's ``(k x 1
 convolutions, the generator's ``(1 x 128)`` transposed convolution) have non-overlapping
 windows, so each is exactly one reshape + matmul; on CPU that runs about 2x faster than
 PyTorch's generic convolution kernels. Their weights keep ``nn.Conv2d`` /
-``nn.ConvTranspose2d`` shapes, and ``tests/test_midinet_layers.py`` pins that the outputs
+``nn.ConvTranspose2d`` shapes, and ``tests/models/test_midinet_layers.py`` pins that the outputs
 equal ``F.conv2d`` / ``F.conv_transpose2d``.
 """
 

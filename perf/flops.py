@@ -3,7 +3,7 @@
 :class:`torch.utils.flop_counter.FlopCounterMode` counts matmuls and convolutions at the
 dispatcher, but it has no formula for the fused recurrent kernels: on CPU ``nn.LSTM``/``GRU``
 run as ``aten.mkldnn_rnn_layer`` (one op per layer and direction) and on CUDA as
-``aten._cudnn_rnn``, so it counts them as zero (checked in ``tests/test_perf_flops.py``).
+``aten._cudnn_rnn``, so it counts them as zero (checked in ``tests/perf/test_perf_flops.py``).
 :func:`counting_flops` adds formulas for those ops, counted analytically from their weights:
 a layer's forward is ``2 * (T * B) * (rows(W_ih) * cols(W_ih) + rows(W_hh) * cols(W_hh))``
 (its input and recurrent matmuls; ``rows`` = 4H for an LSTM, 3H for a GRU), its backward twice
