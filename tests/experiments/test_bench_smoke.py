@@ -84,7 +84,7 @@ def test_leaderboard_shows_both_baselines_beside_the_reference(runs, capsys):
 
 @pytest.mark.slow  # the module's four smoke runs take ~10 s together
 def test_melody_models_are_scored_against_melodies(runs):
-    from musebench.leaderboard.reference import real_data_row
+    from musebench.experiments.scoring import real_data_row
 
     for model in ("markov", "random"):
         row = rows_of(runs, model, 0)[0]
