@@ -32,7 +32,8 @@ SECTIONS: dict[str, str] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m musebench.perf",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None,
                         help="sections to run (e.g. perf_data perf_metrics); default all")
     parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
