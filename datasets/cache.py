@@ -36,6 +36,7 @@ import numpy as np
 import platformdirs
 
 import musebench
+from musebench.datasets.limits import current_limits, limit_violation
 from musebench.datasets.piece import CHORD_DTYPE, NOTE_DTYPE, Piece
 from musebench.datasets.sources import Skipped, Source, SourceError, get_source
 from musebench.datasets.splits import SPLITS, assign_splits
@@ -94,6 +95,7 @@ def cache_key(source: Source, root: Path | None) -> tuple[str, dict[str, Any]]:
     """The hex key of ``source`` read from ``root`` and the parts it hashes."""
     parts = {"source": source.name, "options": source.options(),
              "files": hashlib.sha1(source.files_signature(root).encode()).hexdigest(),
+             "limits": current_limits(),
              "version": musebench.__version__, "cache_format": CACHE_FORMAT}
     digest = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return digest[:16], parts
@@ -140,7 +142,10 @@ def build(source: Source, root: Path | None, name: str) -> tuple[list[Piece], di
     started = time.perf_counter()
     pieces: list[Piece] = []
     skipped: list[Skipped] = []
+    limits = current_limits()
     for item in source.read(root):
+        if isinstance(item, Piece) and (reason := limit_violation(item, limits)):
+            item = Skipped(item.meta.get("path", item.id), reason)
         (pieces if isinstance(item, Piece) else skipped).append(item)
     if not pieces:
         reasons = "; ".join(str(s) for s in skipped[:3])
