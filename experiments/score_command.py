@@ -20,6 +20,7 @@ from typing import Any
 
 from musebench.datasets.midi_files import list_midi_files, read_one
 from musebench.datasets.piece import Piece
+from musebench.experiments import arg_types
 
 
 def register(subparsers: Any) -> None:
@@ -30,9 +31,10 @@ def register(subparsers: Any) -> None:
                         "are the reference (default: bach)")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
-    parser.add_argument("--steps-per-beat", type=int, default=None,
+    parser.add_argument("--steps-per-beat", type=arg_types.positive_int, default=None,
                         help="quantisation grid (default: the data set's own)")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--bootstrap", type=arg_types.positive_int, default=1000,
+                        help="bootstrap resamples (>= 1)")
     parser.set_defaults(func=run_score)
 
 
