@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from musebench.datasets.cache_files import content_signature
 from musebench.datasets.midi_files import list_midi_files, read_one
 from musebench.datasets.piece import Piece
 from musebench.datasets.sources.base import Skipped, Source, SourceError
@@ -51,7 +52,15 @@ class MidiFolder(Source):
         self.folder = Path(folder)
         self.steps_per_beat = steps_per_beat
         self.workers = workers or min(os.cpu_count() or 1, 8)
-        self.name = f"midi:{folder}"
+        self.name = f"midi:{self.folder.expanduser().resolve()}"
+
+    def files_signature(self, root: Path | None) -> str:
+        """Paths, sizes and content hashes of the files :func:`list_midi_files` finds."""
+        folder = self.location(root)
+        if folder is None or not folder.is_dir():
+            return ""
+        paths, skipped = list_midi_files(folder)
+        return "\n".join([content_signature(paths, folder), *map(str, skipped)])
 
     def options(self) -> dict[str, int]:
         return {"steps_per_beat": self.steps_per_beat}
