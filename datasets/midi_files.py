@@ -77,12 +77,15 @@ def _broken_link_reason(path: Path) -> str:
     return f"dangling symbolic link (to {os.readlink(path)})"
 
 
-def read_one(job: tuple[str, str, int, str]) -> tuple[Piece | Skipped, str | None]:
+def read_one(job: tuple[str, str, int, str], keep_empty: bool = False
+             ) -> tuple[Piece | Skipped, str | None]:
     """Parse one file (may run in a worker process): the Piece or a Skipped, and any
     warning.
 
     Args:
         job: ``(path, piece id, steps_per_beat, source name)``.
+        keep_empty: keep a file without notes (``score``: an empty generated sample is a
+            sample, scored as such); data sets skip it.
     """
     path, piece_id, steps_per_beat, source = job
     with warnings.catch_warnings(record=True) as caught:
@@ -97,7 +100,7 @@ def read_one(job: tuple[str, str, int, str]) -> tuple[Piece | Skipped, str | Non
     warning = "; ".join(str(w.message) for w in caught) or None
     if warning:
         piece.meta["read_warning"] = warning
-    if len(piece.notes) == 0:
+    if len(piece.notes) == 0 and not keep_empty:
         return Skipped(path, "no notes (only drums or empty tracks)"), warning
     if reason := limit_violation(piece):
         return Skipped(path, reason), warning

@@ -49,7 +49,7 @@ def read_folder(folder: Path, steps_per_beat: int) -> tuple[list[Piece], list[st
     pieces = []
     for path in paths:  # one file at a time: a broken file skips that file only
         result, warning = read_one((str(path), path.relative_to(folder).as_posix(),
-                                    steps_per_beat, f"score:{folder}"))
+                                    steps_per_beat, f"score:{folder}"), keep_empty=True)
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
         if isinstance(result, Piece):

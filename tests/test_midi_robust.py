@@ -141,3 +141,13 @@ def test_midi_with_an_empty_path_is_an_error_not_the_current_folder():
         get_source("midi:")
     with pytest.raises(SourceError, match="names no folder"):
         get_source("midi:  ")
+
+
+def test_score_keeps_an_empty_sample_that_data_skips(tmp_path: Path):
+    folder = tmp_path / "samples"
+    write_midi(good_piece(), folder / "good.mid")
+    write_midi(Piece(make_notes([], [], []), length=16), folder / "empty.mid")
+    pieces, skipped = read_folder(folder, 4)
+    assert sorted(p.id for p in pieces) == ["empty.mid", "good.mid"] and skipped == []
+    data = [i for i in MidiFolder(folder).read(None) if not isinstance(i, Piece)]
+    assert [s.reason for s in data] == ["no notes (only drums or empty tracks)"]
