@@ -13,19 +13,20 @@ import os
 import sys
 from pathlib import Path
 
+from musebench.cli import arg_types
 from musebench.experiments.config import PRESETS
 from musebench.experiments.grid import Cell
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", choices=PRESETS, default="standard")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--devices", type=int, default=None)
-    parser.add_argument("--precision", default=None,
-                        help="Trainer precision, e.g. 32-true, bf16-mixed, 16-mixed")
+    parser.add_argument("--seed", type=arg_types.seed, default=0)
+    parser.add_argument("--devices", type=arg_types.positive_int, default=None)
+    parser.add_argument("--precision", type=arg_types.precision, default=None,
+                        help=f"Trainer precision: {', '.join(arg_types.PRECISIONS)}")
     parser.add_argument("--strategy", default=None,
                         help="Trainer strategy, e.g. ddp (default: the config's / Lightning's)")
-    parser.add_argument("--num-nodes", type=int, default=None,
+    parser.add_argument("--num-nodes", type=arg_types.positive_int, default=None,
                         help="nodes of a multi-node run (launched by torchrun or SLURM)")
     parser.add_argument("--out", type=Path, default=Path("runs"))
     parser.add_argument("--results", type=Path, default=None,
@@ -51,9 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="default: every registered model")
     every.add_argument("--datasets", nargs="+", default=None,
                        help="default: each model's config dataset")
-    every.add_argument("--seeds", nargs="+", type=int, default=None,
+    every.add_argument("--seeds", nargs="+", type=arg_types.seed, default=None,
                        help="default: --seed")
-    every.add_argument("--jobs", type=int, default=1,
+    every.add_argument("--jobs", type=arg_types.positive_int, default=1,
                        help="cells running at once (here: processes; SLURM: array tasks)")
     every.add_argument("--slurm", type=Path, default=None, metavar="FILE",
                        help="write an sbatch array script (one task per cell) instead of running")

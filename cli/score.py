@@ -20,7 +20,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from musebench.datasets.midi import MidiReadError
+from musebench.cli import arg_types
+from musebench.datasets.midi_files import list_midi_files, read_one
 from musebench.datasets.piece import Piece
 from musebench.datasets.views import VIEWS
 from musebench.experiments.config import PRESETS
@@ -46,27 +47,32 @@ def register(subparsers: Any) -> None:
                                                   "data.max_pieces=4")
     parser.add_argument("--json", action="store_true", help="print the scores as JSON")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
-    parser.add_argument("--steps-per-beat", type=int, default=None,
+    parser.add_argument("--steps-per-beat", type=arg_types.positive_int, default=None,
                         help="quantisation grid (default: the data set's own)")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    parser.add_argument("--bootstrap", type=arg_types.positive_int, default=1000,
+                        help="bootstrap resamples (>= 1)")
     parser.set_defaults(func=run_score)
 
 
 def read_folder(folder: Path, steps_per_beat: int) -> tuple[list[Piece], list[str]]:
-    """Every readable MIDI file under ``folder`` (sorted) and the reasons for the others."""
+    """Every readable MIDI file under ``folder`` (sorted) and the reasons for the others,
+    read as ``data`` reads ``midi:<folder>`` (:mod:`musebench.datasets.midi_files`)."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no such folder of MIDI files")
-    paths = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".mid", ".midi"))
+    paths, skipped = list_midi_files(folder)
     if not paths:
         raise ValueError(f"{folder}: no .mid or .midi files found")
-    pieces, skipped = [], []
+    pieces = []
     for path in paths:  # one file at a time: a broken file skips that file only
-        try:
-            pieces.append(Piece.from_midi(path, steps_per_beat=steps_per_beat,
-                                          id=str(path.relative_to(folder))))
-        except (MidiReadError, OSError) as error:
-            skipped.append(f"{path}: {error}")
-    return pieces, skipped
+        result, warning = read_one((str(path), path.relative_to(folder).as_posix(),
+                                    steps_per_beat, f"score:{folder}"), keep_empty=True)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        if isinstance(result, Piece):
+            pieces.append(result)
+        else:
+            skipped.append(result)
+    return pieces, [str(s) for s in skipped]
 
 
 def run_score(args: argparse.Namespace) -> int:

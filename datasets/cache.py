@@ -5,16 +5,20 @@
 and writes two files under the cache folder (``$MUSEBENCH_CACHE``, default the
 platform's user cache dir):
 
-- ``<name>-<key>.npz``: every piece without pickle — all notes concatenated in one
+- ``<name>-<name hash>-<key>.npz``: every piece without pickle — all notes concatenated in one
   ``NOTE_DTYPE`` array, all chords in one ``CHORD_DTYPE`` array (both stored as raw
   bytes, viewed back on loading), their offsets, and a
   JSON record per piece (meta, key, grid, length) stored as UTF-8 bytes;
-- ``<name>-<key>.json``: the manifest — pieces and steps per split, every skipped file
+- ``<name>-<name hash>-<key>.json``: the manifest — pieces and steps per split, every skipped file
   with its reason, read warnings, pitch range, build time and the key's parts.
 
-The key hashes the source name, ``source.options()``, ``source.files_signature(root)``
-(sizes and times of its files), ``musebench.__version__`` and :data:`CACHE_FORMAT`, so
-changed files, options or code rebuild it and nothing else does. Both files are written
+The key hashes the source name (normalised: ``midi:<folder>`` by its resolved path),
+``source.options()``, ``source.files_signature(root)`` (sizes and content hashes of its
+files), the piece limits (:mod:`musebench.datasets.limits`), ``musebench.__version__`` and
+:data:`CACHE_FORMAT`, so changed files, options, limits or code rebuild it and nothing else
+does. File names and their verification are :mod:`musebench.datasets.cache_files`': the
+manifest holds a checksum of the pieces file, and an entry that does not match it (or
+cannot be read) is rebuilt with a warning. Both files are written
 to a temporary file in the same folder and moved in place with ``os.replace``: a reader
 never sees half a file, and concurrent builders cannot corrupt each other.
 """
@@ -25,8 +29,9 @@ import hashlib
 import io
 import json
 import os
-import re
 import time
+import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +40,15 @@ import numpy as np
 import platformdirs
 
 import musebench
+from musebench.datasets.cache_files import cache_stem, checksum, stale_entries
+from musebench.datasets.limits import current_limits, limit_violation
 from musebench.datasets.piece import CHORD_DTYPE, NOTE_DTYPE, Piece
 from musebench.datasets.sources import Skipped, Source, SourceError, get_source
 from musebench.datasets.splits import SPLITS, assign_splits
 from musebench.util import write_atomically
 
 #: Bump when the cached layout or the meaning of its fields changes.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 
 
 @dataclass
@@ -94,6 +101,7 @@ def cache_key(source: Source, root: Path | None) -> tuple[str, dict[str, Any]]:
     """The hex key of ``source`` read from ``root`` and the parts it hashes."""
     parts = {"source": source.name, "options": source.options(),
              "files": hashlib.sha1(source.files_signature(root).encode()).hexdigest(),
+             "limits": current_limits(),
              "version": musebench.__version__, "cache_format": CACHE_FORMAT}
     digest = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return digest[:16], parts
@@ -118,17 +126,38 @@ def load(name: str, data_root: str | Path | None = None, refresh: bool = False) 
         raise SourceError(f"dataset {name} reads files from the data directory: "
                           "set MUSEBENCH_DATA or pass --data-root")
     key, parts = cache_key(source, root)
-    stem = cache_dir() / f"{_safe(name)}-{key}"
-    pieces_path, manifest_path = stem.with_suffix(".npz"), stem.with_suffix(".json")
+    stem = cache_dir() / cache_stem(source.name, key)
+    pieces_path, manifest_path = stem.with_name(stem.name + ".npz"), stem.with_name(stem.name + ".json")
     if not refresh and pieces_path.is_file() and manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        return PreparedData(name, load_pieces(pieces_path), manifest)
+        cached = read_verified(pieces_path, manifest_path)
+        if cached is not None:
+            return PreparedData(name, *cached)
     pieces, manifest = build(source, root, name)
     manifest.update(key=key, key_parts=parts, cache_file=str(pieces_path))
-    save_pieces(pieces, pieces_path)
+    manifest["pieces_checksum"] = save_pieces(pieces, pieces_path)
     write_atomically(manifest_path, json.dumps(manifest, indent=2, default=_json_default).encode())
-    _remove_stale(stem)
+    for old in stale_entries(stem.parent, stem.name):
+        old.unlink(missing_ok=True)
     return PreparedData(name, pieces, manifest)
+
+
+def read_verified(pieces_path: Path, manifest_path: Path
+                  ) -> tuple[list[Piece], dict[str, Any]] | None:
+    """The cached pieces and manifest, or None (with a warning naming the file) when the
+    manifest is unreadable or the pieces file does not match its checksum or cannot be
+    read; the caller then rebuilds the entry."""
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        expected = manifest["pieces_checksum"]
+        data = pieces_path.read_bytes()
+        if checksum(data) != expected:
+            raise ValueError(f"{pieces_path.name} does not match the checksum in its manifest "
+                             "(truncated, corrupted or replaced)")
+        return load_pieces(io.BytesIO(data)), manifest
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
+        warnings.warn(f"cache entry {pieces_path} is unusable ({error}); rebuilding it",
+                      stacklevel=3)
+        return None
 
 
 def build(source: Source, root: Path | None, name: str) -> tuple[list[Piece], dict[str, Any]]:
@@ -140,7 +169,10 @@ def build(source: Source, root: Path | None, name: str) -> tuple[list[Piece], di
     started = time.perf_counter()
     pieces: list[Piece] = []
     skipped: list[Skipped] = []
+    limits = current_limits()
     for item in source.read(root):
+        if isinstance(item, Piece) and (reason := limit_violation(item, limits)):
+            item = Skipped(item.meta.get("path", item.id), reason)
         (pieces if isinstance(item, Piece) else skipped).append(item)
     if not pieces:
         reasons = "; ".join(str(s) for s in skipped[:3])
@@ -170,8 +202,9 @@ def describe(pieces: list[Piece], skipped: list[Skipped], seconds: float,
     }
 
 
-def save_pieces(pieces: list[Piece], path: Path) -> None:
-    """Write ``pieces`` to ``path`` as one ``.npz`` (no pickle), atomically."""
+def save_pieces(pieces: list[Piece], path: Path) -> str:
+    """Write ``pieces`` to ``path`` as one ``.npz`` (no pickle), atomically; returns the
+    file's :func:`~musebench.datasets.cache_files.checksum`."""
     notes = np.concatenate([p.notes for p in pieces]) if pieces else np.empty(0, NOTE_DTYPE)
     chords = np.concatenate([p.chords for p in pieces]) if pieces else np.empty(0, CHORD_DTYPE)
     records = [{"meta": p.meta, "key": p.key, "steps_per_beat": p.steps_per_beat,
@@ -184,10 +217,11 @@ def save_pieces(pieces: list[Piece], path: Path) -> None:
              chord_offsets=np.cumsum([0] + [len(p.chords) for p in pieces]),
              records=np.frombuffer(json.dumps(records, default=_json_default).encode(), np.uint8))
     write_atomically(path, buffer.getvalue())
+    return checksum(buffer.getvalue())
 
 
-def load_pieces(path: Path) -> list[Piece]:
-    """The pieces written by :func:`save_pieces`."""
+def load_pieces(path: Path | io.BytesIO) -> list[Piece]:
+    """The pieces written by :func:`save_pieces` (a path or the file's bytes)."""
     with np.load(path, allow_pickle=False) as data:
         notes, chords = data["notes"].view(NOTE_DTYPE), data["chords"].view(CHORD_DTYPE)
         note_offsets, chord_offsets = data["note_offsets"], data["chord_offsets"]
@@ -202,18 +236,6 @@ def load_pieces(path: Path) -> list[Piece]:
     ]
 
 
-def _remove_stale(stem: Path) -> None:
-    """Delete caches of the same source under older keys (best effort)."""
-    prefix = stem.name.rsplit("-", 1)[0] + "-"
-    for old in stem.parent.glob(f"{prefix}*"):
-        if old.suffix in (".npz", ".json") and old.stem != stem.name and \
-                re.fullmatch(re.escape(prefix) + r"[0-9a-f]{16}", old.stem):
-            old.unlink(missing_ok=True)
-
-
-def _safe(name: str) -> str:
-    """``name`` as a file-name stem (``midi:/a/b`` -> ``midi_a_b``)."""
-    return re.sub(r"[^A-Za-z0-9.]+", "_", name).strip("_")[:80] or "source"
 
 
 def _json_default(value: Any) -> Any:

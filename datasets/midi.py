@@ -87,10 +87,14 @@ def read_midi(path: str | Path, steps_per_beat: int = 4, **meta: Any) -> Piece:
     offsets are rounded to the nearest step; a note shorter than a step keeps one step.
 
     Raises:
-        MidiReadError: the file is empty, not MIDI, or truncated beyond repair.
+        MidiReadError: the file is empty, not MIDI, truncated beyond repair, has no
+            positive ticks per beat, or a note time beyond 32 bits (never dropped silently).
     """
     path = Path(path)
     score = parse_score(path)
+    if score.tpq <= 0:
+        raise MidiReadError(f"{path}: the header's ticks per beat is {score.tpq} (must be "
+                            "positive)")
     scale = steps_per_beat / score.tpq
     columns = {name: [] for name in NOTE_DTYPE.names}
     track_names = []
@@ -98,8 +102,12 @@ def read_midi(path: str | Path, steps_per_beat: int = 4, **meta: Any) -> Piece:
         if track.is_drum or track.note_num() == 0:
             continue
         raw = track.notes.numpy()
-        start = np.rint(raw["time"] * scale).astype(np.int64)
-        end = np.rint((raw["time"] + raw["duration"]) * scale).astype(np.int64)
+        time, duration = raw["time"].astype(np.int64), raw["duration"].astype(np.int64)
+        if (time < 0).any() or (duration < 0).any():
+            raise MidiReadError(f"{path}: a note time or duration reaches 2**31 ticks or "
+                                "more, beyond the 32-bit range the file can be read in")
+        start = np.rint(time * scale).astype(np.int64)
+        end = np.rint((time + duration) * scale).astype(np.int64)
         columns["start"].append(start)
         columns["duration"].append(np.maximum(end - start, 1))
         columns["pitch"].append(raw["pitch"].astype(np.int64) & 0x7F)
@@ -109,7 +117,6 @@ def read_midi(path: str | Path, steps_per_beat: int = 4, **meta: Any) -> Piece:
     notes = np.empty(sum(len(c) for c in columns["start"]), dtype=NOTE_DTYPE)
     for name, parts in columns.items():
         notes[name] = np.concatenate(parts) if parts else []
-    notes = notes[notes["start"] >= 0]
 
     info = dict(id=path.stem, tempo=score.tempos[0].qpm if len(score.tempos) else 120.0)
     info["track_names"] = track_names

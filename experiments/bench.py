@@ -34,10 +34,11 @@ import yaml
 
 from musebench.experiments import tracking
 from musebench.experiments.config import config_hash, load_config
+from musebench.experiments.row_keeper import record_row
 from musebench.experiments.samples import write_samples
 from musebench.experiments.scoring import score_in_view
 from musebench.experiments.trainer import build_trainer, restore_best
-from musebench.leaderboard.store import append_row, read_rows
+from musebench.leaderboard.store import check_store, read_rows
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator
 from musebench.util import strict_json, write_atomically
@@ -126,8 +127,11 @@ def bench(
         The result on rank 0, None on other ranks.
 
     Raises:
-        ValueError: unknown model or preset, unknown config key.
+        ValueError: unknown model or preset, unknown config key, or a results store that
+            cannot take the row (checked before training, :func:`check_store`).
         KeyError: unknown dataset.
+        RowNotStoredError: the finished run's row could not be appended (it is kept in
+            the run folder, :mod:`musebench.experiments.row_keeper`).
         RuntimeError: training diverged (NaN/inf loss).
         FileNotFoundError: ``resume`` without a checkpoint of these settings.
         FileExistsError: ``resume`` of a run whose row is already in the store.
@@ -143,6 +147,7 @@ def bench(
     results = results or Path(out) / "results.jsonl"
     if resume and not checkpoint.exists():
         raise FileNotFoundError(f"{checkpoint}: nothing to resume from")
+    check_store(results)
     if resume and any(row.get("folder") == str(folder) for row in read_rows(results)):
         raise FileExistsError(f"{folder}: this run finished and its row is in {results}; "
                               "nothing to resume (delete the folder to run it again)")
@@ -232,7 +237,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         "folder": str(folder),
         "metrics": metrics,
     }
-    append_row(row, results)
+    record_row(row, results, folder)
     tracking.log_samples(logger, run_name, written.png, written.wav, folder / "samples")
     tracking.log_metrics(logger, metrics)
     return BenchResult(folder, row, folder / "samples")

@@ -16,7 +16,9 @@ pieces make ``musebench bench --resume`` continue a killed run exactly
   before each validation and checkpoint, so the model state rank 0 writes is every rank's;
 - :class:`AtomicCheckpointIO` writes each checkpoint to a temporary file in the same folder,
   fsyncs it and renames it over the old one, so a kill during the write leaves the previous
-  ``last.ckpt`` intact, and turns an unreadable checkpoint into an error that names the file.
+  ``last.ckpt`` intact, keeps a checksum beside it, and reads checkpoints weights-only
+  (:mod:`musebench.experiments.checkpoint_integrity`); an unreadable, tampered or foreign
+  checkpoint is an error that names the file.
 
 Where the states are captured and restored (measured, see ``tests/experiments/test_resume_*.py``): the
 states are captured when ``last.ckpt`` is written, in ``on_train_epoch_end`` (after that
@@ -39,7 +41,6 @@ chosen at every validation.
 from __future__ import annotations
 
 import io
-import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,14 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 from pytorch_lightning.utilities import rank_zero_warn
 
-from musebench.util import write_atomically
+from musebench.experiments.checkpoint_integrity import (
+    UnreadableCheckpointError,
+    load_checkpoint,
+    remove_checkpoint,
+    write_checkpoint,
+)
+
+__all__ = ["AtomicCheckpointIO", "UnreadableCheckpointError", "checkpoint_callbacks"]
 
 #: The checkpoint key of :class:`RngStateCheckpoint`: one :func:`capture_rng_state` per rank.
 RNG_KEY = "musebench_rng_states"
@@ -198,16 +206,14 @@ def checkpoint_callbacks(folder: Path, monitor: str, mode: str) -> list[pl.Callb
     ]
 
 
-class UnreadableCheckpointError(RuntimeError):
-    """A checkpoint file exists but cannot be read (truncated, corrupted, or foreign)."""
-
-
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """``torch.save`` to a temporary file in the checkpoint's folder, fsync, ``os.replace``.
+    """``torch.save`` to a temporary file in the checkpoint's folder, fsync, ``os.replace``,
+    with a checksum file beside it.
 
     Readers (and a later ``--resume``) see the previous checkpoint or the new one, never a
-    partly written file. Loading a file that cannot be read raises
-    :class:`UnreadableCheckpointError` naming it.
+    partly written file. Loading is weights-only with an allowlist and verifies the
+    checksum; a file that cannot be read, does not match or holds anything but weights
+    raises :class:`UnreadableCheckpointError` naming it.
     """
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: _PATH,
@@ -216,15 +222,13 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             raise TypeError(f"{type(self).__name__} takes no storage_options")
         buffer = io.BytesIO()
         torch.save(checkpoint, buffer)
-        write_atomically(Path(path), buffer.getvalue())
+        write_checkpoint(Path(path), buffer.getvalue())
 
     def load_checkpoint(self, path: _PATH, map_location: Any | None = lambda storage, loc: storage,
                         weights_only: bool | None = None) -> dict[str, Any]:
-        try:
-            return super().load_checkpoint(path, map_location=map_location,
-                                           weights_only=weights_only)
-        except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
-            raise UnreadableCheckpointError(
-                f"cannot read checkpoint {path} ({type(error).__name__}: {error}); it is "
-                "truncated or corrupted: delete it (or the run folder) and start again, or run "
-                "without --resume") from error
+        if weights_only is False:
+            raise ValueError(f"{type(self).__name__} loads checkpoints weights-only")
+        return load_checkpoint(Path(path), map_location=map_location)
+
+    def remove_checkpoint(self, path: _PATH) -> None:
+        remove_checkpoint(Path(path))

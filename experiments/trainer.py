@@ -31,6 +31,7 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import EarlyStopping
 
+from musebench.experiments.checkpoint_integrity import load_checkpoint
 from musebench.experiments.checkpointing import AtomicCheckpointIO, checkpoint_callbacks
 from musebench.models.base import MusicGenerator
 from musebench.util import usable_cores
@@ -230,7 +231,7 @@ def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:
         return
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if best and Path(best).is_file():
-        state = torch.load(best, map_location=model.device, weights_only=False)["state_dict"]
+        state = load_checkpoint(Path(best), map_location=model.device)["state_dict"]
         model.load_state_dict(state)
 
 

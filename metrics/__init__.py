@@ -11,7 +11,12 @@ turns a set of generated Pieces into one flat dict:
     - ``diversity_pairwise_ratio``, ``unique_share``, ``ndb``, ``ndb_ratio`` for sets;
     - ``oa_<feature>`` / ``kl_<feature>`` (Yang & Lerch) against the reference set;
     - ``copy_rate_bars`` and ``nn_distance_train`` (memorisation, with bootstrap
-      intervals) when ``train`` is given.
+      intervals) when ``train`` is given;
+    - ``n_pairwise`` / ``n_pairwise_reference``: how many samples / reference pieces the
+      pairwise statistics (``diversity_pairwise*``, ``oa_*``, ``kl_*``) used: all of them
+      up to :data:`~musebench.metrics.pairwise_subset.PAIRWISE_MAX`, else a seeded random
+      subsample of that size (:mod:`musebench.metrics.pairwise_subset`), so memory stays
+      bounded and the rest of the scorer linear in the number of samples.
 
 Set-level figures (``oa_*``, ``kl_*`` and their means, ``ndb``, ``ndb_ratio``,
 ``diversity_pairwise``, ``diversity_pairwise_ratio``, ``unique_share``) get
@@ -49,6 +54,7 @@ from musebench.metrics.distribution import (
     percentile_interval,
     resample_counts,
 )
+from musebench.metrics.pairwise_subset import pairwise_subset
 
 #: At most this many bootstrap resamples for the set-level intervals (each resample
 #: re-weights n^2 / 2 intra-set distances per feature, where a per-piece mean costs n).
@@ -182,10 +188,18 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
         out[f"{name}_undefined"] = float(undefined[i])
     sample_points = scored.descriptors()
     weights = resample_counts(len(samples), min(n_boot, SET_BOOT), seed)
+    pair, ref_pair = pairwise_subset(len(samples), seed), pairwise_subset(len(reference), seed)
+    out["n_pairwise"], out["n_pairwise_reference"] = float(len(pair)), float(len(ref_pair))
+    pair_weights = (weights if len(pair) == len(samples)
+                    else resample_counts(len(pair), min(n_boot, SET_BOOT), seed))
     if len(samples) >= 2:
-        out.update(_diversity(scored, sample_points, ref, seed, weights))
+        out.update(_diversity(scored, sample_points, ref, seed, weights,
+                              (pair, ref_pair, pair_weights)))
     if reference:
-        out.update(compare_features(scored.features(), ref.features(), weights))
+        features, ref_features = scored.features(), ref.features()
+        out.update(compare_features({k: v[pair] for k, v in features.items()},
+                                    {k: v[ref_pair] for k, v in ref_features.items()},
+                                    pair_weights))
     if train:
         train_set = ScoredSet(train)
         copied, filled = diversity.copied_bars(scored.notes, train_set.notes)
@@ -198,19 +212,24 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
     return {k: float(v) for k, v in out.items()}
 
 
-def _diversity(scored: ScoredSet, points: np.ndarray, ref: ScoredSet,
-               seed: int, weights: np.ndarray) -> dict[str, float]:
+def _diversity(scored: ScoredSet, points: np.ndarray, ref: ScoredSet, seed: int,
+               weights: np.ndarray, pairwise: tuple[np.ndarray, np.ndarray, np.ndarray]
+               ) -> dict[str, float]:
     """Set-level diversity of the samples, relative to the reference where it can be,
-    each with the percentile interval of its resamples (``weights``: ``(B, n)`` counts)."""
+    each with the percentile interval of its resamples (``weights``: ``(B, n)`` counts).
+
+    ``pairwise``: the sample and reference indices of :func:`pairwise_subset` and the
+    resample counts over the former, for the pairwise distances."""
+    pair, ref_pair, pair_weights = pairwise
     uniqueness = diversity.uniqueness(scored.notes)
     out = {"unique_share": float(uniqueness.mean()),
-           "diversity_pairwise": diversity.mean_pairwise_distance(points)}
+           "diversity_pairwise": diversity.mean_pairwise_distance(points[pair])}
     resampled = {"unique_share": (weights @ uniqueness) / weights.sum(axis=1),
-                 "diversity_pairwise": diversity.mean_pairwise_distance_resampled(points,
-                                                                                  weights)}
+                 "diversity_pairwise": diversity.mean_pairwise_distance_resampled(
+                     points[pair], pair_weights)}
     if len(ref.pieces) >= 2:
         ref_points = ref.descriptors()
-        ref_spread = diversity.mean_pairwise_distance(ref_points)
+        ref_spread = diversity.mean_pairwise_distance(ref_points[ref_pair])
         out["diversity_pairwise_reference"] = ref_spread
         out["diversity_pairwise_ratio"] = (out["diversity_pairwise"] / ref_spread
                                            if ref_spread > 0 else float("nan"))

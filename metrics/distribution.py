@@ -284,12 +284,21 @@ def bootstrap_means(values: np.ndarray, n_boot: int = 1000, level: float = 0.95,
     return mean, low, high, n - counts
 
 
-def resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """``(n_boot, n)`` times each of ``n`` items is drawn in each bootstrap resample."""
+def resample_counts(n: int, n_boot: int, seed: int, block: int = 2_000_000) -> np.ndarray:
+    """``(n_boot, n)`` times each of ``n`` items is drawn in each bootstrap resample.
+
+    The draws are made ``block // n`` resamples at a time (the same stream as one
+    ``(n_boot, n)`` draw), so the memory beyond the result stays bounded."""
     rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(n_boot, n))
-    rows = np.repeat(np.arange(n_boot) * n, n)
-    return np.bincount(rows + draws.ravel(), minlength=n_boot * n).reshape(n_boot, n)
+    counts = np.zeros((n_boot, n), dtype=np.int64)
+    rows = max(1, block // max(n, 1))
+    for start in range(0, n_boot, rows):
+        stop = min(start + rows, n_boot)
+        draws = rng.integers(0, n, size=(stop - start, n))
+        draws += (np.arange(stop - start) * n)[:, None]
+        counts[start:stop] = np.bincount(draws.ravel(), minlength=(stop - start) * n
+                                         ).reshape(stop - start, n)
+    return counts
 
 
 def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, n_boot: int = 1000,

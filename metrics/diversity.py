@@ -191,9 +191,11 @@ def copy_rate_bars(samples: NoteBatch, train: NoteBatch) -> float:
 
 
 def nearest_neighbour_distance(samples: np.ndarray, train: np.ndarray,
-                               chunk: int = 2048) -> np.ndarray:
-    """Descriptor distance from each sample to its nearest training piece."""
+                               block: int = 2_000_000) -> np.ndarray:
+    """Descriptor distance from each sample to its nearest training piece, computed
+    ``block // len(train)`` samples at a time (bounded memory, linear in the samples)."""
     if len(train) == 0:
         raise ValueError("nearest_neighbour_distance: empty training set")
+    chunk = max(1, block // len(train))
     return np.concatenate([pairwise_distances(samples[i:i + chunk], train).min(axis=1)
                            for i in range(0, len(samples), chunk)] or [np.zeros(0)])

@@ -7,7 +7,9 @@ seeded, with one chord per bar):
       conversion not timed), against musebench's equivalents including the batching of
       the Pieces; targets: ratio >= 10;
     - the full :func:`musebench.metrics.score` of the samples against a 1,000-piece
-      reference and a 1,000-piece training set; target: under 10 s.
+      reference and a 1,000-piece training set; target: under 10 s;
+    - how that scales (:mod:`musebench.perf.score_scaling`): samples/s and peak
+      memory at 1k, 10k and 20k samples, each in a subprocess; target: under 2 GB.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from musebench.datasets.piece import Piece, make_chords, make_notes
+from musebench.perf import score_scaling
 
 N_SAMPLES = 1000
 BARS = 8
@@ -106,6 +109,7 @@ def run() -> dict[str, Any]:
           f"musebench {ours:.4f} s, ratio {theirs / ours:.0f}x (target >= {SPEEDUP_TARGET:.0f}x)")
     print(f"full score() vs {N_SAMPLES} reference + {N_SAMPLES} train pieces: {full:.2f} s "
           f"({len(result)} keys; target < {SCORE_TARGET_S:.0f} s)")
+    figures["scaling"] = score_scaling.run()
     return figures
 
 

@@ -37,11 +37,16 @@ def get_source(name: str) -> Source:
 
     Raises:
         KeyError: unknown name (the message lists the valid ones).
+        SourceError: ``midi:`` with an empty folder.
     """
     if name.startswith("midi:"):
         from musebench.datasets.sources.midi_folder import MidiFolder
 
-        return MidiFolder(name.removeprefix("midi:"))
+        folder = name.removeprefix("midi:")
+        if not folder.strip():
+            raise SourceError("dataset 'midi:' names no folder: write midi:<folder> (an "
+                              "empty path would scan the current folder)")
+        return MidiFolder(folder)
     if name not in SOURCES:
         valid = ", ".join(source_names() + ["midi:<folder>"])
         raise KeyError(f"unknown dataset {name!r}; valid names: {valid}")

@@ -60,14 +60,16 @@ class Source(ABC):
     def files_signature(self, root: Path | None) -> str:
         """A string that changes when the source's files change (part of the cache key).
 
-        Default: sizes and modification times of the files under ``self.location(root)``.
+        Default: paths, sizes and content hashes of the files under
+        ``self.location(root)`` (:func:`musebench.datasets.cache_files.content_signature`).
         """
+        from musebench.datasets.cache_files import content_signature
+
         location = self.location(root)
         if location is None or not location.exists():
             return ""
         paths = [location] if location.is_file() else sorted(location.rglob("*"))
-        return ";".join(f"{p.relative_to(location.parent)}:{p.stat().st_size}:{int(p.stat().st_mtime)}"
-                        for p in paths if p.is_file())
+        return content_signature([p for p in paths if p.is_file()], location.parent)
 
     def location(self, root: Path | None) -> Path | None:
         """The file or folder this source reads (None for the embedded corpus)."""

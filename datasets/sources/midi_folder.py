@@ -10,9 +10,10 @@ with adversarial training", NIPS workshop 2016), with that work's fixed
 ``validation.txt`` and ``test.txt`` lists (paths relative to the folder); every other
 file is training data. Listed files missing from the collection are ignored.
 
-Files are parsed with symusic (:func:`musebench.datasets.midi.read_midi`) in a process
-pool. A file that cannot be read (empty, truncated, not MIDI) is skipped with its
-reason; files read leniently (data bytes > 127 masked) keep the warning in
+Files are found and parsed by :mod:`musebench.datasets.midi_files` (the reader
+``musebench score`` uses too), in a process pool. A file that cannot be read (empty,
+truncated, not MIDI, beyond the piece limits) and a link or folder named like a MIDI file
+that is not one are skipped with the reason; files read leniently (data bytes > 127 masked) keep the warning in
 ``meta['read_warning']`` and it is re-issued in the parent process.
 """
 
@@ -24,11 +25,11 @@ from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from musebench.datasets.midi import MidiReadError, read_midi
+from musebench.datasets.cache_files import content_signature
+from musebench.datasets.midi_files import list_midi_files, read_one
 from musebench.datasets.piece import Piece
 from musebench.datasets.sources.base import Skipped, Source, SourceError
 
-MIDI_SUFFIXES: tuple[str, ...] = (".mid", ".midi")
 #: Below this many files a process pool costs more than it saves.
 MIN_FILES_FOR_POOL = 64
 
@@ -51,7 +52,15 @@ class MidiFolder(Source):
         self.folder = Path(folder)
         self.steps_per_beat = steps_per_beat
         self.workers = workers or min(os.cpu_count() or 1, 8)
-        self.name = f"midi:{folder}"
+        self.name = f"midi:{self.folder.expanduser().resolve()}"
+
+    def files_signature(self, root: Path | None) -> str:
+        """Paths, sizes and content hashes of the files :func:`list_midi_files` finds."""
+        folder = self.location(root)
+        if folder is None or not folder.is_dir():
+            return ""
+        paths, skipped = list_midi_files(folder)
+        return "\n".join([content_signature(paths, folder), *map(str, skipped)])
 
     def options(self) -> dict[str, int]:
         return {"steps_per_beat": self.steps_per_beat}
@@ -63,8 +72,8 @@ class MidiFolder(Source):
         folder = self.location(root)
         if folder is None or not folder.is_dir():
             raise SourceError(f"dataset {self.name}: folder {folder} not found")
-        paths = sorted(p for p in folder.rglob("*")
-                       if p.is_file() and p.suffix.lower() in MIDI_SUFFIXES)
+        paths, skipped = list_midi_files(folder)
+        yield from skipped
         jobs = [(str(p), p.relative_to(folder).as_posix(), self.steps_per_beat, self.name)
                 for p in paths]
         for result, warning in self._parse_all(jobs):
@@ -84,35 +93,6 @@ class MidiFolder(Source):
         chunksize = max(1, len(jobs) // (self.workers * 8))
         with ProcessPoolExecutor(max_workers=self.workers) as pool:
             yield from pool.map(read_one, jobs, chunksize=chunksize)
-
-
-def read_one(job: tuple[str, str, int, str]) -> tuple[Piece | Skipped, str | None]:
-    """Parse one file (runs in a worker process): the Piece or a Skipped, and any warning.
-
-    Args:
-        job: ``(path, id relative to the folder, steps_per_beat, source name)``.
-    """
-    path, piece_id, steps_per_beat, source = job
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            piece = read_midi(path, steps_per_beat=steps_per_beat, id=piece_id, source=source)
-        except (MidiReadError, OSError) as error:
-            return Skipped(path, _one_line(str(error).removeprefix(f"{path}: "))), None
-        except Exception as error:  # noqa: BLE001 - one broken file must not stop the build
-            reason = f"unexpected {type(error).__name__} while reading: {error}"
-            return Skipped(path, _one_line(reason)), None
-    warning = "; ".join(str(w.message) for w in caught) or None
-    if warning:
-        piece.meta["read_warning"] = warning
-    if len(piece.notes) == 0:
-        return Skipped(path, "no notes (only drums or empty tracks)"), warning
-    return piece, warning
-
-
-def _one_line(text: str) -> str:
-    """``text`` with every run of whitespace (newlines included) as one space."""
-    return " ".join(text.split())
 
 
 class ClassicalMidi(MidiFolder):

@@ -20,6 +20,10 @@ are renamed before parsing.
 Event JSON (``event/.../<section>_symbol_key.json``): melody events ``{pitch, isRest,
 event_on, event_off}`` in beats with pitch relative to C (MIDI = 60 + pitch), chord
 events with ``root`` and ``quality``; ``null`` entries are left out.
+
+Every numeric field of both formats is checked against its range
+(:mod:`musebench.datasets.sources.theorytab_fields`); a section with a field out of range
+is skipped with the field, the value and the range.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import numpy as np
 
 from musebench.datasets.piece import CHORD_DTYPE, QUALITIES, Piece, make_notes
 from musebench.datasets.sources.base import Skipped, Source, SourceError
+from musebench.datasets.sources.theorytab_fields import FieldError, midi_pitch, number, whole
 
 STEPS_PER_BEAT = 4
 MIDDLE_C = 60
@@ -68,7 +73,7 @@ def mode_scale(mode: int) -> tuple[int, ...]:
 def degree_offset(degree: str, mode: int) -> int:
     """Semitones above the tonic of a scale degree like ``"3"``, ``"4f"``, ``"5s"``."""
     accidental = {"f": -1, "s": 1}.get(degree[-1:], 0)
-    return mode_scale(mode)[int(degree.rstrip("fs")) - 1] + accidental
+    return mode_scale(mode)[whole(degree.rstrip("fs"), "sd") - 1] + accidental
 
 
 def triad_quality(scale: tuple[int, ...], degree: int) -> str:
@@ -82,11 +87,11 @@ def xml_chord(chord: ET.Element, tonic: int, mode: int) -> tuple[int, str]:
     """Root pitch class and quality of one ``<chord>`` of a section in ``tonic`` ``mode``."""
     borrowed = (chord.findtext("borrowed") or "").strip()
     if borrowed:
-        mode = BORROWED_MODES[int(float(borrowed))]
-    degree = int(chord.findtext("sd").strip()) - 1
+        mode = BORROWED_MODES[whole(borrowed, "borrowed")]
+    degree = whole(chord.findtext("sd"), "sd") - 1
     secondary = (chord.findtext("sec") or "").strip()
     if secondary:
-        target = mode_scale(mode)[int(secondary) - 1]
+        target = mode_scale(mode)[whole(secondary, "sec") - 1]
         root, quality = target + MAJOR_SCALE[degree], triad_quality(MAJOR_SCALE, degree)
     else:
         scale = mode_scale(mode)
@@ -113,26 +118,30 @@ def read_xml(path: Path, piece_id: str | None = None) -> Piece:
         root = parse_xml_text(Path(path).read_text(encoding="utf-8"))
         meta = root.find("meta")
         tonic = PITCH_CLASSES[meta.findtext("key").strip()]
-        mode = int(meta.findtext("mode").strip())
-        beats_per_bar = int(float(meta.findtext("beats_in_measure").strip()))
+        mode = whole(meta.findtext("mode"), "mode")
+        beats_per_bar = whole(meta.findtext("beats_in_measure"), "beats_in_measure")
         notes, chords, offset = [], [], 0.0
         for segment in root.iter("segment"):
             for note in segment.iter("note"):
                 if note.findtext("isRest").strip() == "1":
                     continue
                 pitch = (MIDDLE_C + tonic + degree_offset(note.findtext("scale_degree").strip(), mode)
-                         + 12 * int(note.findtext("octave").strip()))
-                start = offset + float(note.findtext("start_beat_abs"))
-                notes.append((start, start + float(note.findtext("note_length")), pitch))
+                         + 12 * whole(note.findtext("octave"), "octave"))
+                start = offset + number(note.findtext("start_beat_abs"), "start_beat_abs")
+                notes.append((start, start + number(note.findtext("note_length"), "note_length"),
+                              midi_pitch(pitch, "scale_degree and octave")))
             for chord in segment.iter("chord"):
                 if chord.findtext("isRest").strip() == "1":
                     continue
-                start = offset + float(chord.findtext("start_beat_abs"))
-                chords.append((start, start + float(chord.findtext("chord_duration")),
+                start = offset + number(chord.findtext("start_beat_abs"), "start_beat_abs")
+                chords.append((start, start + number(chord.findtext("chord_duration"),
+                                                     "chord_duration"),
                                *xml_chord(chord, tonic, mode)))
-            offset += float(segment.findtext("numMeasures")) * beats_per_bar
+            offset += number(segment.findtext("numMeasures"), "numMeasures") * beats_per_bar
     except (ET.ParseError, OSError, UnicodeDecodeError) as error:
         raise TheoryTabError(f"{path}: not readable TheoryTab XML ({error})") from error
+    except FieldError as error:
+        raise TheoryTabError(f"{path}: invalid field: {error}") from error
     except (AttributeError, KeyError, ValueError, TypeError, IndexError) as error:
         raise TheoryTabError(f"{path}: missing or invalid field ({type(error).__name__}: "
                              f"{error})") from error
@@ -152,17 +161,21 @@ def read_event_json(path: Path, piece_id: str | None = None) -> Piece:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         meta = data["metadata"]
         tonic = PITCH_CLASSES[str(meta["key"]).strip()]
-        mode = int(meta["mode"])
-        beats_per_bar = int(float(meta["beats_in_measure"]))
+        mode = whole(meta["mode"], "mode")
+        beats_per_bar = whole(meta["beats_in_measure"], "beats_in_measure")
         tracks = data["tracks"]
-        notes = [(float(e["event_on"]), float(e["event_off"]), MIDDLE_C + int(e["pitch"]))
+        notes = [(number(e["event_on"], "event_on"), number(e["event_off"], "event_off"),
+                  MIDDLE_C + whole(e["pitch"], "pitch"))
                  for e in tracks["melody"] if e and not e["isRest"]]
-        chords = [(float(e["event_on"]), float(e["event_off"]), int(e["root"]) % 12,
+        chords = [(number(e["event_on"], "event_on"), number(e["event_off"], "event_off"),
+                   whole(e["root"], "root") % 12,
                    "other" if e.get("sus") else EVENT_QUALITIES.get(e["quality"], "other"))
                   for e in tracks["chord"] if e and not e["isRest"]]
-        length = float(data["num_measures"]) * beats_per_bar
+        length = number(data["num_measures"], "num_measures") * beats_per_bar
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise TheoryTabError(f"{path}: not readable JSON ({error})") from error
+    except FieldError as error:
+        raise TheoryTabError(f"{path}: invalid field: {error}") from error
     except (KeyError, ValueError, TypeError, IndexError) as error:
         raise TheoryTabError(f"{path}: missing or invalid field ({type(error).__name__}: "
                              f"{error})") from error
