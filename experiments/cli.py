@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.experiments.bench_command",
     "musebench.experiments.leaderboard_command",
     "musebench.experiments.score_command",
+    "musebench.experiments.regress_command",
+    "musebench.experiments.compare_command",
 )
 
 
