@@ -65,19 +65,30 @@ def render(rows: list[list[str]], markdown: bool) -> str:
     return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
 
 
+def _rows(path: Path) -> list[dict]:
+    """The rows of the store at ``path``; a row without the keys a comparison groups by is
+    an error naming the store and the row."""
+    from musebench.leaderboard.store import read_rows
+
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such results store")
+    rows = read_rows(path)
+    for number, row in enumerate(rows, start=1):
+        missing = [key for key in ("model", "dataset", "metrics") if key not in row]
+        if missing:
+            raise ValueError(f"{path}: row {number} lacks {', '.join(missing)}")
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.leaderboard.compare import compare_stores, parse_rule, regressions
-    from musebench.leaderboard.store import read_rows
 
     for rule in args.fail_on:
         parse_rule(rule)  # a bad rule is an error before anything is read
     if not 0 < args.level < 1:
         raise ValueError(f"--level {args.level}: must be between 0 and 1")
-    for path in (args.base, args.new):
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such results store")
     differences, only_base, only_new = compare_stores(
-        read_rows(args.base), read_rows(args.new), args.metrics, args.level)
+        _rows(args.base), _rows(args.new), args.metrics, args.level)
     shown = [d for d in differences if d.significant or not args.significant_only]
     print(render([_cells(d) for d in shown], args.format == "md"))
     for label, keys in ((args.base, only_base), (args.new, only_new)):

@@ -63,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         failed += [regress.Moved(p.stem, "(golden file)", "not a registered model",
                                  "-", "-") for p in stale]
-    if failed:
-        print(regress.table(failed), file=sys.stdout if not args.update else sys.stderr)
+    if failed:  # with --update: the models whose runs failed, after the table of changes
+        print(regress.table(failed), file=sys.stderr if args.update else sys.stdout)
         return 1
     if not args.update:
         print(f"regress: {len(models)} model(s) and the fixture within tolerance "

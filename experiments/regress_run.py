@@ -14,10 +14,13 @@ flat ``check -> value`` pairs:
 - ``sample.<metric>``: :data:`SAMPLE_METRICS` of the scorer on the generated samples;
 - ``notes.sha256`` and ``notes.count``: the generated notes themselves.
 
+Losses are the last logged values; samples and likelihoods come from the best checkpoint,
+as in a bench run.
+
 :func:`fixture_outcome` is the data side and the scorer: piece and note counts per split,
-and the real-data reference metrics (test split scored against train) in every view a
-registered model uses. Nothing here names a model: everything comes from the registry, the
-model's config and the model contract.
+a hash of the parsed notes, and the real-data reference metrics (test split scored
+against train) in every view a registered model uses. Nothing here names a model:
+everything comes from the registry, the model's config and the model contract.
 """
 
 from __future__ import annotations
@@ -46,8 +49,9 @@ SAMPLE_METRICS: tuple[str, ...] = (
 )
 #: The fixture's splits.
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
-#: Reference-metric suffixes left out of the golden file: bootstrap bounds and counts of
-#: undefined pieces follow from the point values and would only lengthen the table.
+#: Reference-metric suffixes left out of the golden file: the bootstrap bounds and counts
+#: of undefined pieces come from the same per-piece values as the point value, which is
+#: enough to catch a scorer change; they would triple the file.
 _DERIVED_SUFFIXES: tuple[str, ...] = ("_ci_low", "_ci_high", "_undefined")
 #: Loggers whose progress chatter a regress run silences (errors still show).
 _CHATTY: tuple[str, ...] = ("pytorch_lightning", "lightning", "lightning.pytorch",

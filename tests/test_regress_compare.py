@@ -97,3 +97,11 @@ def test_command_prints_the_table_and_gates(tmp_path, capsys):
 def test_command_names_a_missing_store(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "nope.jsonl"), str(tmp_path / "nope.jsonl")]) == 2
     assert "nope.jsonl: no such results store" in capsys.readouterr().err
+
+
+def test_command_names_a_row_without_its_model(tmp_path, capsys):
+    good = store(tmp_path / "good.jsonl", [row("m", 0, x=1.0)])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"dataset": "fixture", "metrics": {}}) + "\n")
+    assert main(["compare", str(good), str(bad)]) == 2
+    assert "bad.jsonl: row 1 lacks model" in capsys.readouterr().err
