@@ -18,7 +18,7 @@ DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-audio test lint bench bench-all leaderboard perf
+.PHONY: install install-audio test lint regress regress-update bench bench-all leaderboard perf
 
 install:
 	$(PIP) install $(TORCH)
@@ -32,6 +32,16 @@ test: lint
 
 lint:
 	$(PYTHON) -m ruff check .
+
+# The CI regression gate: every model's smoke run on the fixture against tests/regression/.
+# One torch thread (pinned in the run) and one BLAS thread, so every run sums in one order.
+regress:
+	OMP_NUM_THREADS=1 musebench regress
+
+# Re-bless the golden files (2 pinned runs + 1 at 2 threads per model) after a deliberate
+# change; prints the table of what changed. Review it and commit tests/regression/.
+regress-update:
+	OMP_NUM_THREADS=1 musebench regress --update
 
 bench:
 	musebench bench --model $(MODEL) $(if $(DATASET),--dataset $(DATASET)) --preset $(PRESET) \

@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.cli.bench",
     "musebench.cli.leaderboard",
     "musebench.cli.score",
+    "musebench.cli.regress",
+    "musebench.cli.compare",
 )
 
 
