@@ -205,6 +205,9 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     started = time.perf_counter()
     samples = model.generate(n, conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
+    if model.conditional:  # conditions are cycled in order; the MIDI records each one
+        for piece, condition in zip(samples, model.cycle(test, n) or [], strict=False):
+            piece.meta.setdefault("condition", condition.id)
     written = write_samples(samples, folder / "samples", audio=audio)
 
     from musebench.metrics import score
