@@ -17,6 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.experiments.bench_command",
     "musebench.experiments.leaderboard_command",
     "musebench.experiments.score_command",
+    "musebench.experiments.arena_command",
 )
 
 
