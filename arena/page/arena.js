@@ -43,6 +43,7 @@
     $("question").textContent = pair.question;
     audio.a.src = pair.a.audio;
     audio.b.src = pair.b.audio;
+    document.body.dataset.pair = pair.pair_id;  // opaque: for scripts driving the page
     updateButtons();
   }
 
