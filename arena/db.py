@@ -65,6 +65,18 @@ class Vote:
     voted_at: datetime
 
 
+def parse_url(url: str) -> sa.engine.URL:
+    """``url`` parsed.
+
+    Raises:
+        ValueError: ``url`` is not a database URL.
+    """
+    try:
+        return sa.engine.make_url(url)
+    except ArgumentError as error:
+        raise ValueError(f"--db {url!r}: not a database URL ({error})") from None
+
+
 def make_engine(url: str) -> sa.Engine:
     """An engine for ``url``; SQLite files wait for each other's locks (several threads
     of one server write to them).
@@ -72,8 +84,8 @@ def make_engine(url: str) -> sa.Engine:
     Raises:
         ValueError: ``url`` is not a database URL SQLAlchemy can use.
     """
+    parsed = parse_url(url)
     try:
-        parsed = sa.engine.make_url(url)
         args: dict[str, Any] = {}
         if parsed.get_backend_name() == "sqlite":
             args = {"connect_args": {"timeout": 30, "check_same_thread": False}}

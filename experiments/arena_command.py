@@ -79,13 +79,12 @@ def load_summary(url: str) -> dict:
 
     Raises:
         FileNotFoundError: a SQLite database that does not exist.
+        ValueError: not a database URL.
     """
-    import sqlalchemy as sa
-
-    from musebench.arena.db import VoteStore
+    from musebench.arena.db import VoteStore, parse_url
     from musebench.arena.ranking import summarise
 
-    parsed = sa.engine.make_url(url)
+    parsed = parse_url(url)
     if (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
             and not Path(parsed.database).is_file()):
         raise FileNotFoundError(f"--db {url}: no such database (run `musebench arena serve`)")

@@ -6,7 +6,8 @@
 real-data reference row of each (dataset, view) shown and the published figures for it, and
 prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
-(``--perf``, default ``perf.json`` beside the results store).
+(``--perf``, default ``perf.json`` beside the results store), and with ``--arena DB`` a
+Listening section holds the listening test's ranking.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--perf", type=Path, default=None,
                         help="`make perf` JSON for the Performance section (md/html; default: "
                              "perf.json next to the first results store, if there is one)")
+    parser.add_argument("--arena", default=None, metavar="DB",
+                        help="add the listening test's ranking from this vote database "
+                             "(md/html; see `musebench arena`)")
     parser.set_defaults(func=run)
 
 
@@ -106,8 +110,13 @@ def run(args: argparse.Namespace) -> int:
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
     render = RENDERERS[args.format]
+    listening = None
+    if args.arena:
+        from musebench.experiments.arena_command import load_summary
+
+        listening = load_summary(args.arena)
     text = (render(entries) if args.format == "csv"
-            else render(entries, performance=load_performance(args)))
+            else render(entries, performance=load_performance(args), listening=listening))
     if args.out:
         write_atomically(args.out, text)
         print(f"wrote {args.out}")
