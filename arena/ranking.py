@@ -12,6 +12,8 @@ ranking``, ``GET /api/ranking`` and the leaderboard's Listening section all show
 - ``sanity``: the sanity pairs (real data against the baseline) voted on and the share in
   which the real data was preferred; ``flagged_raters`` lists raters who preferred it in
   fewer than half of their sanity pairs (inattentive listeners worth a look).
+  Sanity pairs count in the fit like any vote (they are real comparisons); with
+  ``exclude_flagged`` the flagged raters' votes are left out of everything but ``sanity``.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def sanity_summary(votes: Sequence[Vote]) -> dict[str, Any]:
 
 
 def summarise(votes: Sequence[Vote], systems: Sequence[str] = (), n_boot: int = 1000,
-              seed: int = 0) -> dict[str, Any]:
+              seed: int = 0, exclude_flagged: bool = False) -> dict[str, Any]:
     """The study's result (see the module docstring).
 
     Args:
@@ -73,7 +75,12 @@ def summarise(votes: Sequence[Vote], systems: Sequence[str] = (), n_boot: int = 
         systems: systems to list even without votes (the study's systems).
         n_boot: bootstrap replicates of the intervals.
         seed: the bootstrap's seed (the same votes give the same intervals).
+        exclude_flagged: leave out every vote of the raters that sanity pairs flag
+            (``excluded_raters`` lists them; ``sanity`` still reports everyone).
     """
+    sanity = sanity_summary(votes)
+    excluded = sanity["flagged_raters"] if exclude_flagged else []
+    votes = [v for v in votes if v.rater not in excluded]
     names = sorted(set(systems) | {v.a_system for v in votes} | {v.b_system for v in votes})
     index = {name: i for i, name in enumerate(names)}
     first = np.array([index[v.a_system] for v in votes], dtype=int)
@@ -101,7 +108,8 @@ def summarise(votes: Sequence[Vote], systems: Sequence[str] = (), n_boot: int = 
         "raters": len(set(raters.tolist())),
         "systems": rows,
         "agreement": agreement(low * len(names) + high, raters, outcomes) if len(votes) else None,
-        "sanity": sanity_summary(votes),
+        "sanity": sanity,
+        "excluded_raters": excluded,
     }
 
 
@@ -123,4 +131,6 @@ def to_text(summary: dict[str, Any]) -> str:
                         if sanity["flagged_raters"] else ""))
     else:
         lines.append("sanity pairs passed: none voted on yet")
+    if summary["excluded_raters"]:
+        lines.append(f"left out: the votes of {', '.join(summary['excluded_raters'])}")
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 ``musebench arena serve [--results STORE] [--db URL] [--host H] [--port P] …`` serves the
 listening page for the systems of a results store and the real data;
-``musebench arena ranking [--db URL] [--json]`` prints the Bradley–Terry ranking of the
+``musebench arena ranking [--db URL] [--json] [--exclude-flagged]`` prints the Bradley–Terry ranking of the
 votes with bootstrap intervals, votes per system, rater agreement and sanity pairs.
 See :mod:`musebench.arena`.
 """
@@ -49,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ranking = commands.add_parser("ranking", help="the ranking of the votes")
     ranking.add_argument("--db", default=None, help="SQLAlchemy URL of the vote database")
     ranking.add_argument("--json", action="store_true", help="print JSON")
+    ranking.add_argument("--exclude-flagged", action="store_true",
+                         help="leave out the votes of raters who failed half their sanity pairs")
     ranking.set_defaults(func=run_ranking)
 
 
@@ -74,7 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_summary(url: str) -> dict:
+def load_summary(url: str, exclude_flagged: bool = False) -> dict:
     """The summary of the votes at ``url``.
 
     Raises:
@@ -88,12 +90,12 @@ def load_summary(url: str) -> dict:
     if (parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
             and not Path(parsed.database).is_file()):
         raise FileNotFoundError(f"--db {url}: no such database (run `musebench arena serve`)")
-    return summarise(VoteStore(url).votes())
+    return summarise(VoteStore(url).votes(), exclude_flagged=exclude_flagged)
 
 
 def run_ranking(args: argparse.Namespace) -> int:
     from musebench.arena.ranking import to_text
 
-    summary = load_summary(args.db or default_db())
+    summary = load_summary(args.db or default_db(), args.exclude_flagged)
     sys.stdout.write(json.dumps(summary, indent=1) + "\n" if args.json else to_text(summary))
     return 0

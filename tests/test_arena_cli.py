@@ -59,8 +59,12 @@ def test_sanity_pairs_flag_raters_who_fail_them():
              Vote("random", "real data", "b", "ann", "real data", now),
              Vote("real data", "random", "b", "bob", "real data", now),
              Vote("random", "real data", "tie", "bob", "real data", now)]
-    sanity = summarise(votes, n_boot=10)["sanity"]
-    assert sanity == {"pairs": 4, "passed": 0.5, "flagged_raters": ["bob"]}
+    summary = summarise(votes, n_boot=10)
+    assert summary["sanity"] == {"pairs": 4, "passed": 0.5, "flagged_raters": ["bob"]}
+    assert summary["votes"] == 4 and summary["excluded_raters"] == []
+    strict = summarise(votes, n_boot=10, exclude_flagged=True)
+    assert strict["votes"] == 2 and strict["raters"] == 1 and strict["excluded_raters"] == ["bob"]
+    assert strict["sanity"] == summary["sanity"]
 
 
 def test_errors_name_the_problem(tmp_path, capsys, monkeypatch):
