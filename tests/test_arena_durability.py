@@ -1,6 +1,7 @@
 """A real arena server is killed (SIGKILL) in the middle of a stream of votes from
 several listeners, then restarted on the same database: every vote it acknowledged is
-there, and a pair served before the kill can still be voted on after it."""
+there, and a pair served before the kill can still be voted on after it. On SQLite, and
+also on the database named by ``MUSEBENCH_ARENA_TEST_DB`` (e.g. PostgreSQL) when set."""
 
 from __future__ import annotations
 
@@ -18,9 +19,23 @@ from pathlib import Path
 
 import pytest
 
-from musebench.arena.db import VoteStore
+from musebench.arena.db import METADATA, VoteStore
 
 HELPER = Path(__file__).parent / "arena_study.py"
+OTHER_DB = os.environ.get("MUSEBENCH_ARENA_TEST_DB")
+
+
+@pytest.fixture(params=["sqlite", "other"])
+def db(request, tmp_path):
+    """The database URL of the study (the other one's tables dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'votes.sqlite'}"
+        return
+    if not OTHER_DB:
+        pytest.skip("set MUSEBENCH_ARENA_TEST_DB to a database URL (e.g. PostgreSQL) to run")
+    METADATA.drop_all(VoteStore(OTHER_DB).engine)
+    yield OTHER_DB
+    METADATA.drop_all(VoteStore(OTHER_DB).engine)
 
 
 def free_port() -> int:
@@ -54,8 +69,7 @@ def call(port: int, path: str, body: dict | None = None) -> dict:
 
 
 @pytest.mark.slow  # starts a server twice (~10 s)
-def test_killed_server_keeps_every_acknowledged_vote(tmp_path):
-    db = f"sqlite:///{tmp_path / 'votes.sqlite'}"
+def test_killed_server_keeps_every_acknowledged_vote(tmp_path, db):
     port = free_port()
     server = start(tmp_path, db, port)
     pending = call(port, "/api/pair")["pair_id"]  # served now, voted on after the restart
@@ -93,8 +107,7 @@ def test_killed_server_keeps_every_acknowledged_vote(tmp_path):
     server = start(tmp_path, db, port)
     try:
         ranking = call(port, "/api/ranking")
-        store = VoteStore(db)
-        with store.engine.connect() as connection:
+        with VoteStore(db).engine.connect() as connection:
             stored = {row[0] for row in connection.exec_driver_sql(
                 "SELECT pair_id FROM arena_votes")}
         assert kept <= stored, f"lost {len(kept - stored)} acknowledged votes"
