@@ -55,3 +55,18 @@ def test_rows_of_two_datasets_are_refused(tmp_path):
     rows[1]["dataset"] = "jsb"
     with pytest.raises(ValueError, match="one dataset"):
         study_systems(rows, tmp_path / "w")
+
+
+def test_bench_marks_the_conditions_of_a_conditional_models_samples():
+    from musebench.experiments.bench import mark_conditions
+    from musebench.models import get_model
+
+    conditions = [Piece(make_notes([0], 4, [60]), meta={"id": c}) for c in ("c0", "c1")]
+    samples = [Piece(make_notes([0], 4, [62]), meta={"id": f"s{i}"}) for i in range(3)]
+    samples[2].meta["condition"] = "own"  # a model's own record is kept
+    model = get_model("midinet").__new__(get_model("midinet"))  # no weights needed
+    mark_conditions(model, samples, conditions)
+    assert [s.meta["condition"] for s in samples] == ["c0", "c1", "own"]
+    unconditional = get_model("random").__new__(get_model("random"))
+    mark_conditions(unconditional, [fresh := Piece(make_notes([0], 4, [62]))], conditions)
+    assert "condition" not in fresh.meta
