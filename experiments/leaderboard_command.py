@@ -6,8 +6,9 @@
 real-data reference row of each (dataset, view) shown and the published figures for it, and
 prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
-(``--perf``, default ``perf.json`` beside the results store), and with ``--arena DB`` a
-Listening section holds the listening test's ranking.
+(``--perf``, default ``perf.json`` beside the results store), and a Listening section
+holds the listening test's ranking when there are votes (``--arena DB``, default
+``arena.sqlite`` beside the results store).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="`make perf` JSON for the Performance section (md/html; default: "
                              "perf.json next to the first results store, if there is one)")
     parser.add_argument("--arena", default=None, metavar="DB",
-                        help="add the listening test's ranking from this vote database "
-                             "(md/html; see `musebench arena`)")
+                        help="the listening test's vote database for the Listening section "
+                             "(md/html; default: arena.sqlite next to the first results store, "
+                             "if there is one; see `musebench arena`)")
     parser.set_defaults(func=run)
 
 
@@ -102,6 +104,22 @@ def load_performance(args: argparse.Namespace) -> dict[str, Any] | None:
     return json.loads(Path(path).read_text())
 
 
+def load_listening(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The listening test's ranking from ``--arena``, else from ``arena.sqlite`` beside the
+    first results store when it exists (where ``musebench arena serve`` puts it); None
+    when there is none."""
+    from musebench.experiments.arena_command import load_summary
+    from musebench.leaderboard.store import default_results_path
+
+    url = args.arena
+    if url is None:
+        path = Path(list(args.results or [default_results_path()])[0]).parent / "arena.sqlite"
+        if not path.is_file():
+            return None
+        url = f"sqlite:///{path}"
+    return load_summary(url)
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.datasets.cache import write_atomically
     from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
@@ -110,11 +128,7 @@ def run(args: argparse.Namespace) -> int:
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
     render = RENDERERS[args.format]
-    listening = None
-    if args.arena:
-        from musebench.experiments.arena_command import load_summary
-
-        listening = load_summary(args.arena)
+    listening = load_listening(args)
     text = (render(entries) if args.format == "csv"
             else render(entries, performance=load_performance(args), listening=listening))
     if args.out:

@@ -51,6 +51,11 @@ def test_ranking_text_and_leaderboard_section(db, tmp_path, capsys):
     assert main(["leaderboard", "--results", str(store), "--no-reference", "--arena", db,
                  "--format", "html"]) == 0
     assert "<h2>Listening test</h2>" in capsys.readouterr().out
+    assert main(["leaderboard", "--results", str(store), "--no-reference"]) == 0
+    assert "Listening test" not in capsys.readouterr().out  # no votes beside the store
+    (tmp_path / "arena.sqlite").write_bytes((tmp_path / "votes.sqlite").read_bytes())
+    assert main(["leaderboard", "--results", str(store), "--no-reference"]) == 0
+    assert "## Listening test" in capsys.readouterr().out  # found where arena serve puts it
 
 
 def test_sanity_pairs_flag_raters_who_fail_them():
