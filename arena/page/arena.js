@@ -55,7 +55,9 @@
   }
 
   ["a", "b"].forEach((side) => {
-    audio[side].addEventListener("playing", () => { played[side] = true; updateButtons(); });
+    audio[side].addEventListener("timeupdate", () => {  // heard, not just started
+      if (!played[side] && audio[side].currentTime > 0) { played[side] = true; updateButtons(); }
+    });
     $("play-" + side).addEventListener("click", () => play(side));
   });
 
