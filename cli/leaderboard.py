@@ -6,7 +6,9 @@
 real-data reference row of each (dataset, view) shown and the published figures for it, and
 prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
-(``--perf``, default ``perf.json`` beside the results store).
+(``--perf``, default ``perf.json`` beside the results store), and a Listening section
+holds the listening test's ranking when there are votes (``--arena DB``, default
+``arena.sqlite`` beside the results store).
 """
 
 from __future__ import annotations
@@ -33,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--perf", type=Path, default=None,
                         help="`make perf` JSON for the Performance section (md/html; default: "
                              "perf.json next to the first results store, if there is one)")
+    parser.add_argument("--arena", default=None, metavar="DB",
+                        help="the listening test's vote database for the Listening section "
+                             "(md/html; default: arena.sqlite next to the first results store, "
+                             "if there is one; see `musebench arena`)")
     parser.set_defaults(func=run)
 
 
@@ -99,6 +105,22 @@ def load_performance(args: argparse.Namespace) -> dict[str, Any] | None:
     return json.loads(Path(path).read_text())
 
 
+def load_listening(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The listening test's ranking from ``--arena``, else from ``arena.sqlite`` beside the
+    first results store when it exists (where ``musebench arena serve`` puts it); None
+    when there is none."""
+    from musebench.cli.arena import load_summary
+    from musebench.leaderboard.store import default_results_path
+
+    url = args.arena
+    if url is None:
+        path = Path(list(args.results or [default_results_path()])[0]).parent / "arena.sqlite"
+        if not path.is_file():
+            return None
+        url = f"sqlite:///{path}"
+    return load_summary(url)
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
     from musebench.util import write_atomically
@@ -107,8 +129,9 @@ def run(args: argparse.Namespace) -> int:
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
     render = RENDERERS[args.format]
+    listening = load_listening(args)
     text = (render(entries) if args.format == "csv"
-            else render(entries, performance=load_performance(args)))
+            else render(entries, performance=load_performance(args), listening=listening))
     if args.out:
         write_atomically(args.out, text)
         print(f"wrote {args.out}")

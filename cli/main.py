@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.cli.score",
     "musebench.cli.regress",
     "musebench.cli.compare",
+    "musebench.cli.arena",
 )
 
 

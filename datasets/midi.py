@@ -3,6 +3,8 @@
 symusic (a C++ MIDI parser) reads files hundreds of times faster than pretty_midi and
 writes marker events, which pretty_midi cannot; chords travel through them as
 ``chord:ROOT:quality`` markers so any tool's MIDI output can be scored with its chords.
+A generated sample's conditioning piece (``meta['condition']``) travels as a
+``musebench:condition=ID`` marker, so listening tests can pair samples of one condition.
 Real-world files are read leniently: a RIFF ``RMID`` wrapper is unwrapped, and data
 bytes above 127 (which strict parsers reject) are masked to 7 bits with a warning.
 """
@@ -33,6 +35,7 @@ CHORD_MARKER = re.compile(r"^chord:([A-G][#b]?):(\w+)$")
 NO_CHORD_MARKER = "chord:N"
 MELODY_MARKER = re.compile(r"^musebench:melody_track=(\d+)$")
 LENGTH_MARKER = re.compile(r"^musebench:length=(\d+)$")
+CONDITION_MARKER = re.compile(r"^musebench:condition=(.+)$")
 
 
 class MidiReadError(ValueError):
@@ -66,6 +69,8 @@ def write_midi(piece: Piece, path: str | Path) -> Path:
     if piece.meta.get("melody_track") is not None:
         markers.append((0, f"musebench:melody_track={int(piece.meta['melody_track'])}"))
     markers.append((0, f"musebench:length={piece.n_steps}"))
+    if piece.meta.get("condition") is not None:
+        markers.append((0, f"musebench:condition={piece.meta['condition']}"))
     previous_end = 0
     for chord in piece.chord_list():
         if chord.start > previous_end:
@@ -224,6 +229,8 @@ def _read_markers(score: symusic.Score, scale: float, info: dict) -> tuple[np.nd
             info["melody_track"] = int(match.group(1))
         elif match := LENGTH_MARKER.match(text):
             length = int(match.group(1))
+        elif match := CONDITION_MARKER.match(text):
+            info["condition"] = match.group(1)
         elif match := CHORD_MARKER.match(text):
             events.append((step, match.group(1), match.group(2)))
         elif text == NO_CHORD_MARKER:

@@ -209,6 +209,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     started = time.perf_counter()
     samples = model.generate(**config["generate"], conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
+    mark_conditions(model, samples, test)
     written = write_samples(samples, folder / "samples", audio=audio)
 
     # melody models are scored against melodies, polyphonic ones against full pieces
@@ -241,6 +242,17 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     tracking.log_samples(logger, run_name, written.png, written.wav, folder / "samples")
     tracking.log_metrics(logger, metrics)
     return BenchResult(folder, row, folder / "samples")
+
+
+def mark_conditions(model: MusicGenerator, samples: list[Any], conditions: list[Any]) -> None:
+    """Name each sample's condition in its ``meta['condition']`` (written to its MIDI) where
+    a conditional model did not: :meth:`MusicGenerator.generate` cycles the conditions in
+    order, so sample ``i`` follows ``conditions[i % len(conditions)]``. Listening tests
+    pair samples of one condition by it."""
+    if model.conditional:
+        for piece, condition in zip(samples, model.cycle(conditions, len(samples)) or [],
+                                    strict=False):
+            piece.meta.setdefault("condition", condition.id)
 
 
 def build_datamodule(config: dict[str, Any], model: MusicGenerator, seed: int,

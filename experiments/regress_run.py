@@ -127,12 +127,12 @@ def model_outcome(name: str, *, seed: int = 0, threads: int = 1,
         overrides: dotted config overrides on top of the smoke preset.
         data_root: folder of the real data sets (the fixture needs none).
     """
+    from musebench.datasets.views import apply_view
     from musebench.experiments.bench import build_datamodule, likelihood_metrics
     from musebench.experiments.config import load_config
     from musebench.experiments.trainer import build_trainer, restore_best
     from musebench.metrics import score
     from musebench.models import get_model
-    from musebench.models.base import apply_view
 
     config = load_config(name, "smoke", overrides)
     config["trainer"].update(enable_progress_bar=False, enable_model_summary=False)
@@ -169,8 +169,8 @@ def fixture_outcome(views: list[str], data_root: Path | None = None) -> dict[str
     """The fixture's piece and note counts per split and its real-data reference metrics
     (test scored against train, recomputed, never read from a cache) in each of ``views``."""
     from musebench.datasets import load
+    from musebench.datasets.views import apply_view
     from musebench.metrics import score
-    from musebench.models.base import apply_view
 
     data = load("fixture", data_root)
     by_split = {split: data.split(split) for split in SPLITS}

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from musebench.datasets.views import VIEWS
+from musebench.leaderboard.listening import listening_html, listening_markdown
 from musebench.leaderboard.performance import performance_html, performance_markdown
 
 
@@ -164,11 +165,13 @@ def _published_lines(entries: list[Entry]) -> list[tuple[str, list[str]]]:
     return [(e.model, [cell(e.stats.get(n)) for n in names] + [e.source]) for e in entries]
 
 
-def to_markdown(entries: list[Entry], performance: dict[str, Any] | None = None) -> str:
+def to_markdown(entries: list[Entry], performance: dict[str, Any] | None = None,
+                listening: dict[str, Any] | None = None) -> str:
     """Per dataset: a table with one row per metric and one column per model (each view's
     reference before the models of that view), then the published figures for that dataset with their citations.
     With ``performance`` (``make perf``'s JSON) a Performance section follows
-    (:mod:`musebench.leaderboard.performance`)."""
+    (:mod:`musebench.leaderboard.performance`); with ``listening`` (the arena's ranking),
+    a Listening section (:mod:`musebench.leaderboard.listening`) after the tables."""
     out = []
     for data in sorted({e.dataset for e in entries}):
         shown = table_entries(entries, data)
@@ -189,6 +192,8 @@ def to_markdown(entries: list[Entry], performance: dict[str, Any] | None = None)
             out += [f"| {label} | " + " | ".join(cells) + " |"
                     for label, cells in _published_lines(published)]
             out.append("")
+    if listening:
+        out.append(listening_markdown(listening))
     if performance:
         out.append(performance_markdown(performance))
     return "\n".join(out) + "\n"
@@ -264,9 +269,11 @@ def _html_table(header: list[str], rows: list[list[str]], classes: list[str]) ->
 
 
 def to_html(entries: list[Entry], title: str = "musebench leaderboard",
-            performance: dict[str, Any] | None = None) -> str:
+            performance: dict[str, Any] | None = None,
+            listening: dict[str, Any] | None = None) -> str:
     """A self-contained HTML report: per dataset, the table, bar charts and samples; then,
-    with ``performance`` (``make perf``'s JSON), the Performance section."""
+    with ``listening`` (the arena's ranking), the Listening section, and with
+    ``performance`` (``make perf``'s JSON), the Performance section."""
     body = [f"<h1>{html.escape(title)}</h1>"]
     for data in sorted({e.dataset for e in entries}):
         shown = table_entries(entries, data)
@@ -292,6 +299,8 @@ def to_html(entries: list[Entry], title: str = "musebench leaderboard",
         body.append("</div>")
         for e in (e for e in shown if e.kind == "run"):
             body.append(f"<h3>Samples: {html.escape(_label(e))}</h3>{_samples_html(e)}")
+    if listening:
+        body.append(listening_html(listening))
     if performance:
         body.append(performance_html(performance))
     style = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"

@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "metrics": 2, "models": 2,
     "leaderboard": 3,
     "experiments": 4,
-    "perf": 5,
+    "perf": 5, "arena": 5,
     "cli": 6,
     "__main__": 7,
 }
