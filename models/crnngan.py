@@ -141,9 +141,9 @@ class CRNNGAN(MusicGenerator):
     """
 
     automatic_optimization = False
-    #: ``tones: 1`` (the default) keeps the top note per onset: one line. C-RNN-GAN-3
-    #: (``tones > 1``, the paper preset) writes chords, so such an instance is ``"full"``.
-    view = "melody"
+    #: Every note is an event (zero time gap within a chord), so samples are polyphonic
+    #: and are scored against the full pieces.
+    view = "full"
 
     def __init__(self, tones: int = 1, hidden: int = 350, layers: int = 2,
                  noise_scale: float = 1.0, optimizer: str = "adam", lr: float = 1e-3,
@@ -156,8 +156,6 @@ class CRNNGAN(MusicGenerator):
                          optimizer=optimizer, lr=lr, pretrain_epochs=pretrain_epochs,
                          feature_matching=feature_matching, freeze_ratio=freeze_ratio,
                          grad_clip=grad_clip, sample_events=sample_events, **hparams)
-        if tones > 1:
-            self.view = "full"
 
     def configure_codec(self) -> NoteEventCodec:
         return NoteEventCodec(tones=self.hparams.tones)
