@@ -39,6 +39,9 @@ from musebench.models.base import StepLikelihood
 from musebench.models.likelihood_generator import LikelihoodGenerator
 from musebench.models.token_codec import SPECIALS, TokenCodec
 
+#: RMSprop's decay (torch's ``alpha``): Keras's default ``rho``, used by the book.
+RMSPROP_RHO = 0.9
+
 
 class LSTMAttention(LikelihoodGenerator):
     """Two-stream (pitch, duration) LSTM with causal additive attention.
@@ -46,7 +49,10 @@ class LSTMAttention(LikelihoodGenerator):
     Args:
         embedding: size of each of the pitch and duration embeddings (100 in the book).
         hidden: units of each of the two LSTMs (256 in the book).
-        lr: RMSprop learning rate.
+        lr: RMSprop learning rate; RMSprop's decay ``rho`` is 0.9, Keras's default, which
+            the book's ``RMSprop(lr=0.001)`` uses (torch's own default is 0.99).
+        start_tokens: start tokens before each piece (1; the book pads every piece with
+            ``seq_len`` = 32 of them, the paper preset's value).
         seq_len: tokens attended over when generating (the training window, 32).
         seed_tokens: tokens (start token included) taken from a condition as the seed.
         steps: events generated per sample.
@@ -66,6 +72,7 @@ class LSTMAttention(LikelihoodGenerator):
         lr: float = 1e-3,
         seq_len: int = 32,
         seed_tokens: int = 8,
+        start_tokens: int = 1,
         steps: int = 64,
         pitch_temperature: float = 0.5,
         duration_temperature: float = 0.5,
@@ -74,14 +81,15 @@ class LSTMAttention(LikelihoodGenerator):
         **extra: Any,
     ) -> None:
         super().__init__(embedding=embedding, hidden=hidden, lr=lr, seq_len=seq_len,
-                         seed_tokens=seed_tokens, steps=steps,
+                         seed_tokens=seed_tokens, start_tokens=start_tokens, steps=steps,
                          pitch_temperature=pitch_temperature,
                          duration_temperature=duration_temperature,
                          pitch_vocab=pitch_vocab, duration_vocab=duration_vocab, **extra)
 
     # ------------------------------------------------------------------ hooks
     def configure_codec(self) -> TokenCodec:
-        return TokenCodec(self.hparams.pitch_vocab, self.hparams.duration_vocab)
+        return TokenCodec(self.hparams.pitch_vocab, self.hparams.duration_vocab,
+                          start_tokens=self.hparams.start_tokens)
 
     def configure_models(self) -> None:
         h = self.hparams
@@ -106,7 +114,7 @@ class LSTMAttention(LikelihoodGenerator):
         self.configure_models()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.RMSprop(self.parameters(), lr=self.hparams.lr)
+        return torch.optim.RMSprop(self.parameters(), lr=self.hparams.lr, alpha=RMSPROP_RHO)
 
     # ---------------------------------------------------------------- network
     def forward(
