@@ -206,6 +206,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     samples = model.generate(n, conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
     written = write_samples(samples, folder / "samples", audio=audio)
+    model.write_figures(samples, folder / "figures")
 
     from musebench.metrics import score
 

@@ -28,6 +28,7 @@ the attention map of any piece, generated ones included.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,8 @@ from musebench.models.token_codec import SPECIALS, TokenCodec
 
 #: RMSprop's decay (torch's ``alpha``): Keras's default ``rho``, used by the book.
 RMSPROP_RHO = 0.9
+#: Samples whose attention map the bench writes into the run folder.
+ATTENTION_FIGURES = 4
 
 
 class LSTMAttention(LikelihoodGenerator):
@@ -217,6 +220,21 @@ class LSTMAttention(LikelihoodGenerator):
         pitch, duration = (torch.from_numpy(encoded[k])[None].to(self.device)
                            for k in ("pitch", "duration"))
         return self(pitch, duration)[2][0].cpu().numpy()
+
+    @torch.no_grad()
+    def write_figures(self, samples: list[Piece], folder: Path) -> list[Path]:
+        """The attention map of the first ``ATTENTION_FIGURES`` samples, as the book
+        plots it: ``attention-<i>.png``, row = predicting position, column = attended
+        token (start tokens included)."""
+        from musebench.models.attention_figure import save_attention_map
+
+        was_training = self.training
+        self.eval()
+        maps = [self.attention_weights(piece) for piece in samples[:ATTENTION_FIGURES]]
+        self.train(was_training)
+        return [save_attention_map(weights, folder / f"attention-{i}.png",
+                                   title=f"{piece.id}: attention")
+                for i, (weights, piece) in enumerate(zip(maps, samples, strict=False))]
 
 
 def sample(logits: torch.Tensor, temperature: float, n_special: int,

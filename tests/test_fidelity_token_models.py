@@ -40,3 +40,22 @@ def test_paper_presets_of_the_book_and_of_huang_and_wu() -> None:
     huang = load_config("pianoroll_lstm", "paper")
     assert (huang["data"]["batch_size"], huang["data"]["window"]) == (50, 50)
     assert huang["model"]["dropout"] == 0.0 and huang["data"]["source"] == "musedata"
+
+
+def test_attention_maps_of_samples_are_written_as_pngs(tmp_path) -> None:
+    from musebench.datasets.cache import load
+    from musebench.models.attention_figure import save_attention_map
+
+    torch.manual_seed(0)
+    pieces = load("fixture").pieces
+    model = LSTMAttention(embedding=4, hidden=8, steps=6, seed_tokens=2)
+    model.fit_statistics(pieces[:8])
+    samples = model.generate(5, conditions=pieces[8:], seed=0)
+    written = model.write_figures(samples, tmp_path / "figures")
+    assert [p.name for p in written] == [f"attention-{i}.png" for i in range(4)]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in written)
+    weights = model.attention_weights(samples[0])
+    np.testing.assert_allclose(weights.sum(1), 1.0, rtol=1e-5)  # each row a distribution
+    assert np.all(np.triu(weights, 1) == 0)  # causal: no weight on later tokens
+    with pytest.raises(ValueError, match="square"):
+        save_attention_map(np.ones((2, 3)), tmp_path / "x.png")
