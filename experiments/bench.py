@@ -211,6 +211,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     sample_seconds = time.perf_counter() - started
     mark_conditions(model, samples, test)
     written = write_samples(samples, folder / "samples", audio=audio)
+    model.write_figures(samples, folder / "figures")
 
     # melody models are scored against melodies, polyphonic ones against full pieces
     view = model.view

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -135,6 +136,11 @@ class MusicGenerator(pl.LightningModule):
         Called once by the bench loop before ``Trainer.fit``; count-based baselines
         learn here (and train zero epochs), neural models usually need nothing.
         """
+
+    def write_figures(self, samples: list[Piece], folder: Path) -> list[Path]:
+        """Optional: write model-specific figures of ``samples`` (e.g. attention maps)
+        into ``folder``; returns the files written. Called by the bench after sampling."""
+        return []
 
     # ---------------------------------------------------------------- helpers
     @staticmethod

@@ -5,21 +5,34 @@ NIPS 2016 CML workshop (arXiv:1611.09904), Sec. 2-4, and the author's code
 (olofmogren/c-rnn-gan). The codec is :class:`~musebench.datasets.codecs.note_events.NoteEventCodec`.
 
 - Generator: at step ``t`` the input is ``relu(W [u_t, y_{t-1}] + b)`` with ``u_t ~ U(0, 1)``
-  noise and ``y_{t-1}`` its own previous output (zeros at ``t = 0``), then a 2-layer LSTM
-  and a linear output layer giving the event's features ``y_t``.
-- Discriminator: a 2-layer bidirectional LSTM, a per-step sigmoid, averaged over the
+  noise and ``y_{t-1}`` its own previous output (``y_0 ~ U(0, 1)``: the code "invents" the
+  first previous output, rnn_gan.py lines 313 and 337), then a 2-layer LSTM with dropout on
+  every layer's output (keep probability 0.5, lines 82 and 172) and a linear output layer
+  giving the event's features ``y_t``.
+- Discriminator: dropout on its input (line 461), a 2-layer bidirectional LSTM with dropout
+  on every layer's output, a per-step sigmoid, averaged over the
   sequence: :math:`D(x) = \\frac{1}{T}\\sum_t \\sigma(w^\\top [\\overrightarrow{h}_t;
   \\overleftarrow{h}_t] + b)`.
 - Losses (Sec. 2):
   :math:`L_D = -\\frac{1}{B}\\sum_i [\\log D(x_i) + \\log(1 - D(G(z_i)))]`;
-  the generator minimises feature matching on the discriminator's last LSTM layer
-  :math:`L_G = \\frac{1}{T}\\sum_t \\lVert \\bar f_t(x) - \\bar f_t(G(z)) \\rVert^2`
-  (bars = batch means), or :math:`-\\frac{1}{B}\\sum_i \\log D(G(z_i))` without it.
-- Training (Sec. 4): ``pretrain_epochs`` of MLE pre-training of the generator (squared
-  error of teacher-forced next-event prediction), then adversarial training with gradient
-  norm clipping and the freezing rule: the discriminator is not updated while
+  the generator minimises feature matching on the discriminator's last LSTM layer, in the
+  code's form (line 426) :math:`L_G = \\sum_{b,t,h} (f(x)_{bth} - f(G(z))_{bth})^2`
+  (``feature_matching_form: code``) or Salimans et al.'s batch-mean form
+  :math:`\\frac{1}{T}\\sum_t \\lVert \\bar f_t(x) - \\bar f_t(G(z)) \\rVert^2`
+  (``batch_mean``), or :math:`-\\frac{1}{B}\\sum_i \\log D(G(z_i))` without it. Every
+  loss adds the L2 penalty :math:`\\frac{\\lambda}{2}\\sum w^2` over its network's weights
+  (``l2`` = 0.1: ``reg_constant`` times TF's ``l2_regularizer(scale=1)``, lines 371-372).
+- Training (Sec. 4): plain SGD, the discriminator at half the generator's learning rate
+  (``d_lr_factor``, lines 78 and 438); ``pretrain_epochs`` of MLE pre-training of the
+  generator (squared error of teacher-forced next-event prediction) on sequences whose
+  length grows by ``pretrain_growth`` events per epoch (line 780: ``min((epoch+1)*4,
+  songlength)``), then adversarial training with gradient norm clipping and the freezing
+  rule: the discriminator is not updated while
   ``L_D < 0.7 * L_G^adv``, the generator not while ``L_G^adv < 0.7 * L_D`` (the rule
   compares the adversarial losses, which share a scale; feature matching does not).
+- Best checkpoint: ``val_loss`` (the teacher-forced MLE loss) is logged as 1e30 during
+  pre-training epochs, so the best checkpoint is never a generator that was
+  only pre-trained (its MLE loss is naturally the lowest); ``val_mle`` is the plain value.
 
 Speed: teacher-forced passes (pre-training, validation) run the fused ``nn.LSTM`` over the
 whole sequence; free-running generation (adversarial training, sampling) must feed each
@@ -43,26 +56,35 @@ from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator
 
 EPS = 1e-7
+#: ``val_loss`` during pre-training: above any real MLE loss, and finite even when summed
+#: over a validation epoch (the float32 maximum overflows to inf, which the trainer's
+#: divergence guard would stop on).
+PRETRAINING_VAL_LOSS = 1e30
 
 
 class EventGenerator(nn.Module):
     """C-RNN-GAN's generator: ReLU input layer over ``[noise, previous output]``, LSTM,
     linear output."""
 
-    def __init__(self, n_features: int, noise_dim: int, hidden: int, layers: int = 2) -> None:
+    def __init__(self, n_features: int, noise_dim: int, hidden: int, layers: int = 2,
+                 dropout: float = 0.0) -> None:
         super().__init__()
         self.n_features = n_features
+        self.dropout = dropout
         self.input_layer = nn.Linear(noise_dim + n_features, hidden)
-        self.lstm = nn.LSTM(hidden, hidden, layers, batch_first=True)
+        # nn.LSTM's dropout acts on every layer's output but the last; forward adds that one
+        self.lstm = nn.LSTM(hidden, hidden, layers, batch_first=True,
+                            dropout=dropout if layers > 1 else 0.0)
         self.output_layer = nn.Linear(hidden, n_features)
 
     def teacher_forced(self, noise: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
         """Outputs ``(B, T, F)`` given the previous events ``(B, T, F)`` (fused LSTM)."""
         hidden, _ = self.lstm(F.relu(self.input_layer(torch.cat([noise, previous], -1))))
-        return self.output_layer(hidden)
+        return self.output_layer(F.dropout(hidden, self.dropout, self.training))
 
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        """Free-running: ``(B, T, F)`` events, each step fed its own previous output.
+    def forward(self, noise: torch.Tensor, first: torch.Tensor | None = None) -> torch.Tensor:
+        """Free-running: ``(B, T, F)`` events, each step fed its own previous output;
+        ``first`` ``(B, F)`` is the previous output of step 0 (zeros if None).
 
         Each step runs the LSTM's layers as ``torch.lstm_cell`` on the ``nn.LSTM``'s own
         weights (the same maths; per-step ``nn.LSTM`` calls pay a large fixed overhead).
@@ -73,13 +95,13 @@ class EventGenerator(nn.Module):
                    for k in range(lstm.num_layers)]
         zeros = noise.new_zeros(noise.shape[0], lstm.hidden_size)
         states = [(zeros, zeros)] * lstm.num_layers
-        output = noise.new_zeros(noise.shape[0], self.n_features)
+        output = noise.new_zeros(noise.shape[0], self.n_features) if first is None else first
         outputs = []
         for t in range(noise.shape[1]):
             x = F.relu(self.input_layer(torch.cat([noise[:, t], output], -1)))
             for k, layer in enumerate(weights):
                 states[k] = torch.lstm_cell(x, states[k], *layer)
-                x = states[k][0]
+                x = F.dropout(states[k][0], self.dropout, self.training)
             output = self.output_layer(x)
             outputs.append(output)
         return torch.stack(outputs, 1)
@@ -88,13 +110,17 @@ class EventGenerator(nn.Module):
 class EventDiscriminator(nn.Module):
     """C-RNN-GAN's discriminator: returns ``(D(x) (B,), last-layer features (B, T, 2H))``."""
 
-    def __init__(self, n_features: int, hidden: int, layers: int = 2) -> None:
+    def __init__(self, n_features: int, hidden: int, layers: int = 2,
+                 dropout: float = 0.0) -> None:
         super().__init__()
-        self.lstm = nn.LSTM(n_features, hidden, layers, batch_first=True, bidirectional=True)
+        self.dropout = dropout
+        self.lstm = nn.LSTM(n_features, hidden, layers, batch_first=True, bidirectional=True,
+                            dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(2 * hidden, 1)
 
     def forward(self, events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        features, _ = self.lstm(events)
+        features, _ = self.lstm(F.dropout(events, self.dropout, self.training))
+        features = F.dropout(features, self.dropout, self.training)
         # float32 under autocast: the probabilities feed log() in the losses
         return torch.sigmoid(self.out(features).float()).squeeze(-1).mean(1), features
 
@@ -110,15 +136,31 @@ def generator_adversarial_loss(d_fake: torch.Tensor) -> torch.Tensor:
     return -torch.log(d_fake.clamp(EPS, 1 - EPS)).mean()
 
 
-def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor
-                          ) -> torch.Tensor:
-    """``mean_t || mean_b f(x)[b, t] - mean_b f(G(z))[b, t] ||^2`` over ``(B, T, H)`` maps."""
-    return (real_features.float().mean(0) - fake_features.float().mean(0)).pow(2).sum(-1).mean()
+FEATURE_MATCHING_FORMS = ("code", "batch_mean")
 
 
-def shift_right(events: torch.Tensor) -> torch.Tensor:
-    """The previous event at every step (zeros before the first)."""
-    return F.pad(events, (0, 0, 1, 0))[:, :-1]
+def feature_matching_loss(real_features: torch.Tensor, fake_features: torch.Tensor,
+                          form: str = "batch_mean") -> torch.Tensor:
+    """Feature matching over ``(B, T, H)`` maps: ``"code"`` is Mogren's
+    ``sum_{b,t,h} (f(x) - f(G(z)))^2`` (sample ``b`` of each batch paired), ``"batch_mean"``
+    Salimans et al.'s ``mean_t || mean_b f(x)[b, t] - mean_b f(G(z))[b, t] ||^2``."""
+    real, fake = real_features.float(), fake_features.float()
+    if form == "code":
+        return (real - fake).pow(2).sum()
+    return (real.mean(0) - fake.mean(0)).pow(2).sum(-1).mean()
+
+
+def l2_penalty(module: nn.Module, weight: float) -> torch.Tensor:
+    """``weight / 2 * sum(w^2)`` over every parameter of ``module`` (TF's ``l2_loss``)."""
+    return weight / 2 * sum(p.pow(2).sum() for p in module.parameters())
+
+
+def shift_right(events: torch.Tensor, first: torch.Tensor | None = None) -> torch.Tensor:
+    """The previous event at every step; ``first`` ``(B, F)`` before the first (zeros if
+    None)."""
+    if first is None:
+        return F.pad(events, (0, 0, 1, 0))[:, :-1]
+    return torch.cat([first[:, None].to(events.dtype), events[:, :-1]], 1)
 
 
 class CRNNGAN(MusicGenerator):
@@ -130,28 +172,37 @@ class CRNNGAN(MusicGenerator):
         layers: LSTM layers (2).
         noise_scale: noise size as a multiple of the event features (1.0 in the code).
         optimizer: ``"adam"`` or ``"sgd"`` (the paper's plain gradient descent).
-        lr: learning rate of both networks.
+        lr: the generator's learning rate (0.1 in the paper preset, as the code's README).
+        d_lr_factor: the discriminator's learning rate is ``lr * d_lr_factor`` (0.5).
+        l2: L2 regularisation weight on every parameter of both networks (0.1).
+        dropout: drop probability on the LSTM layers' outputs of both networks and at the
+            discriminator's input (0.5 = the code's keep probability 0.5).
         pretrain_epochs: epochs of MLE pre-training of the generator (6 in the paper).
+        pretrain_growth: during pre-training, train on the first
+            ``min(pretrain_growth * (epoch + 1), window)`` events (4; 0 = whole windows).
         feature_matching: train the generator on feature matching (True) or on
             ``-log D(G(z))``.
+        feature_matching_form: ``"code"`` (Mogren's sum of squares over paired samples) or
+            ``"batch_mean"`` (Salimans et al.'s batch means).
         freeze_ratio: the freezing rule's 0.7.
         grad_clip: gradient norm limit (5.0).
         sample_events: events per generated sequence.
     """
 
     automatic_optimization = False
-    #: ``tones: 1`` (the default) keeps the top note per onset: one line. C-RNN-GAN-3
-    #: (``tones > 1``, the paper preset) writes chords, so such an instance is ``"full"``.
-    view = "melody"
+    #: Every note is an event (zero time gap within a chord), so samples are polyphonic
+    #: and are scored against the full pieces.
+    view = "full"
 
     def __init__(self, *, tones: int = 1, hidden: int = 350, layers: int = 2,
-                 noise_scale: float = 1.0, optimizer: Literal["adam", "sgd"] = "adam",
-                 lr: float = 1e-3, pretrain_epochs: int = 6, feature_matching: bool = True,
+                 noise_scale: float = 1.0, optimizer: Literal["adam", "sgd"] = "sgd",
+                 lr: float = 0.1, d_lr_factor: float = 0.5, l2: float = 0.1,
+                 dropout: float = 0.5, pretrain_epochs: int = 6, pretrain_growth: int = 4,
+                 feature_matching: bool = True,
+                 feature_matching_form: Literal["code", "batch_mean"] = "code",
                  freeze_ratio: float = 0.7, grad_clip: float = 5.0,
                  sample_events: int = 64) -> None:
         super().__init__()
-        if tones > 1:
-            self.view = "full"
 
     def configure_codec(self) -> NoteEventCodec:
         return NoteEventCodec(tones=self.hparams.tones)
@@ -160,22 +211,34 @@ class CRNNGAN(MusicGenerator):
         h = self.hparams
         n = self.codec.n_features
         self.noise_dim = max(1, round(h.noise_scale * n))
-        self.generator_net = EventGenerator(n, self.noise_dim, h.hidden, h.layers)
-        self.discriminator_net = EventDiscriminator(n, h.hidden, h.layers)
+        self.generator_net = EventGenerator(n, self.noise_dim, h.hidden, h.layers, h.dropout)
+        self.discriminator_net = EventDiscriminator(n, h.hidden, h.layers, h.dropout)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        make = torch.optim.Adam if self.hparams.optimizer == "adam" else torch.optim.SGD
-        return [make(self.discriminator_net.parameters(), lr=self.hparams.lr),
-                make(self.generator_net.parameters(), lr=self.hparams.lr)]
+        h = self.hparams
+        make = torch.optim.Adam if h.optimizer == "adam" else torch.optim.SGD
+        return [make(self.discriminator_net.parameters(), lr=h.lr * h.d_lr_factor),
+                make(self.generator_net.parameters(), lr=h.lr)]
 
-    def _noise(self, batch: int, steps: int, rng: torch.Generator | None = None) -> torch.Tensor:
-        return torch.rand(batch, steps, self.noise_dim, generator=rng,
+    def _uniform(self, *shape: int, rng: torch.Generator | None = None) -> torch.Tensor:
+        return torch.rand(*shape, generator=rng,
                           device="cpu" if rng is not None else self.device).to(self.device)
+
+    def _noise(self, batch: int, steps: int, rng: torch.Generator | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``U(0, 1)`` noise ``(B, T, noise_dim)`` and first previous output ``(B, F)``."""
+        return (self._uniform(batch, steps, self.noise_dim, rng=rng),
+                self._uniform(batch, self.codec.n_features, rng=rng))
+
+    def pretrain_length(self, epoch: int, window: int) -> int:
+        """Events per sequence in pre-training epoch ``epoch`` (the growing schedule)."""
+        growth = self.hparams.pretrain_growth
+        return window if growth <= 0 else min(growth * (epoch + 1), window)
 
     def mle_loss(self, events: torch.Tensor, rng: torch.Generator | None = None) -> torch.Tensor:
         """Mean squared error of teacher-forced next-event prediction."""
-        noise = self._noise(events.shape[0], events.shape[1], rng)
-        predicted = self.generator_net.teacher_forced(noise, shift_right(events))
+        noise, first = self._noise(events.shape[0], events.shape[1], rng)
+        predicted = self.generator_net.teacher_forced(noise, shift_right(events, first))
         return F.mse_loss(predicted.float(), events.float())
 
     def _step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
@@ -195,13 +258,15 @@ class CRNNGAN(MusicGenerator):
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_d, opt_g = self.optimizers()
         real = batch["events"].float()
-        if self.current_epoch < self.hparams.pretrain_epochs:
+        h = self.hparams
+        if self.current_epoch < h.pretrain_epochs:
+            real = real[:, :self.pretrain_length(self.current_epoch, real.shape[1])]
             loss = self.mle_loss(real)
-            self._step(opt_g, loss)
+            self._step(opt_g, loss + l2_penalty(self.generator_net, h.l2))
             self.log("mle_loss", loss.detach(), prog_bar=True, batch_size=len(real))
             return
-        ratio = self.hparams.freeze_ratio
-        fake = self.generator_net(self._noise(real.shape[0], real.shape[1]))
+        ratio = h.freeze_ratio
+        fake = self.generator_net(*self._noise(real.shape[0], real.shape[1]))
         d_real, _ = self.discriminator_net(real)
         d_fake, _ = self.discriminator_net(fake.detach())
         d_loss = discriminator_loss(d_real, d_fake)
@@ -213,25 +278,33 @@ class CRNNGAN(MusicGenerator):
         train_d = not bool(d_mean < ratio * g_mean)
         train_g = not bool(g_mean < ratio * d_mean)
         if train_d:
-            self._step(opt_d, d_loss)
+            self._step(opt_d, d_loss + l2_penalty(self.discriminator_net, h.l2))
         d_fake, fake_features = self.discriminator_net(fake)
-        if self.hparams.feature_matching:
+        if h.feature_matching:
             with torch.no_grad():
                 _, real_features = self.discriminator_net(real)
-            g_loss = feature_matching_loss(real_features, fake_features)
+            g_loss = feature_matching_loss(real_features, fake_features,
+                                           h.feature_matching_form)
         else:
             g_loss = generator_adversarial_loss(d_fake)
         if train_g:
-            self._step(opt_g, g_loss)
+            self._step(opt_g, g_loss + l2_penalty(self.generator_net, h.l2))
         self.log_dict({"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "g_adv": g_adv,
                        "d_trained": float(train_d), "g_trained": float(train_g)},
                       prog_bar=True, batch_size=len(real))
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
-        """``val_loss``: the generator's teacher-forced MLE loss on validation windows."""
+        """``val_mle``: the generator's teacher-forced MLE loss on validation windows;
+        ``val_loss`` (the checkpoint monitor) equals it after pre-training and is
+        :data:`PRETRAINING_VAL_LOSS` before, so that a pre-trained-only generator is never
+        the best one."""
         real = batch["events"].float()
         rng = self.torch_rng(batch_idx, "cpu")
-        self.log("val_loss", self.mle_loss(real, rng), batch_size=len(real), sync_dist=True)
+        mle = self.mle_loss(real, rng)
+        monitored = mle if self.current_epoch >= self.hparams.pretrain_epochs else \
+            torch.full_like(mle, PRETRAINING_VAL_LOSS)
+        self.log("val_mle", mle, batch_size=len(real), sync_dist=True)
+        self.log("val_loss", monitored, batch_size=len(real), sync_dist=True)
 
     @torch.no_grad()
     def generate(self, n: int, *, conditions: list[Piece] | None = None,
@@ -244,8 +317,8 @@ class CRNNGAN(MusicGenerator):
         """
         was_training = self.training
         self.eval()
-        noise = self._noise(n, self.hparams.sample_events, self.torch_rng(seed, "cpu"))
-        events = self.generator_net(noise).cpu().numpy().astype(np.float32)
+        noise, first = self._noise(n, self.hparams.sample_events, self.torch_rng(seed, "cpu"))
+        events = self.generator_net(noise, first).cpu().numpy().astype(np.float32)
         self.train(was_training)
         pieces = []
         for i in range(n):

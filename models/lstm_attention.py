@@ -28,6 +28,8 @@ the attention map of any piece, generated ones included.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
@@ -37,6 +39,11 @@ from musebench.datasets.piece import Piece
 from musebench.models.base import StepLikelihood
 from musebench.models.likelihood_generator import LikelihoodGenerator
 
+#: RMSprop's decay (torch's ``alpha``): Keras's default ``rho``, used by the book.
+RMSPROP_RHO = 0.9
+#: Samples whose attention map the bench writes into the run folder.
+ATTENTION_FIGURES = 4
+
 
 class LSTMAttention(LikelihoodGenerator):
     """Two-stream (pitch, duration) LSTM with causal additive attention.
@@ -44,7 +51,10 @@ class LSTMAttention(LikelihoodGenerator):
     Args:
         embedding: size of each of the pitch and duration embeddings (100 in the book).
         hidden: units of each of the two LSTMs (256 in the book).
-        lr: RMSprop learning rate.
+        lr: RMSprop learning rate; RMSprop's decay ``rho`` is 0.9, Keras's default, which
+            the book's ``RMSprop(lr=0.001)`` uses (torch's own default is 0.99).
+        start_tokens: start tokens before each piece (1; the book pads every piece with
+            ``seq_len`` = 32 of them, the paper preset's value).
         seq_len: tokens attended over when generating (the training window, 32).
         seed_tokens: tokens (start token included) taken from a condition as the seed.
         steps: events generated per sample.
@@ -65,6 +75,7 @@ class LSTMAttention(LikelihoodGenerator):
         lr: float = 1e-3,
         seq_len: int = 32,
         seed_tokens: int = 8,
+        start_tokens: int = 1,
         steps: int = 64,
         pitch_temperature: float = 0.5,
         duration_temperature: float = 0.5,
@@ -75,7 +86,8 @@ class LSTMAttention(LikelihoodGenerator):
 
     # ------------------------------------------------------------------ hooks
     def configure_codec(self) -> TokenCodec:
-        return TokenCodec(self.hparams.pitch_vocab, self.hparams.duration_vocab)
+        return TokenCodec(self.hparams.pitch_vocab, self.hparams.duration_vocab,
+                          start_tokens=self.hparams.start_tokens)
 
     def configure_models(self) -> None:
         h = self.hparams
@@ -100,7 +112,7 @@ class LSTMAttention(LikelihoodGenerator):
         self.configure_models()
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.RMSprop(self.parameters(), lr=self.hparams.lr)
+        return torch.optim.RMSprop(self.parameters(), lr=self.hparams.lr, alpha=RMSPROP_RHO)
 
     # ---------------------------------------------------------------- network
     def forward(
@@ -203,6 +215,21 @@ class LSTMAttention(LikelihoodGenerator):
         pitch, duration = (torch.from_numpy(encoded[k])[None].to(self.device)
                            for k in ("pitch", "duration"))
         return self(pitch, duration)[2][0].cpu().numpy()
+
+    @torch.no_grad()
+    def write_figures(self, samples: list[Piece], folder: Path) -> list[Path]:
+        """The attention map of the first ``ATTENTION_FIGURES`` samples, as the book
+        plots it: ``attention-<i>.png``, row = predicting position, column = attended
+        token (start tokens included)."""
+        from musebench.models.attention_figure import save_attention_map
+
+        was_training = self.training
+        self.eval()
+        maps = [self.attention_weights(piece) for piece in samples[:ATTENTION_FIGURES]]
+        self.train(was_training)
+        return [save_attention_map(weights, folder / f"attention-{i}.png",
+                                   title=f"{piece.id}: attention")
+                for i, (weights, piece) in enumerate(zip(maps, samples, strict=False))]
 
 
 def sample(logits: torch.Tensor, temperature: float, n_special: int,

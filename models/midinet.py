@@ -13,12 +13,18 @@ Losses (Sec. 3.3 of the paper, with the authors' code's ``tf.nn.l2_loss``, i.e.
     L_D = \\mathrm{BCE}(D(x), 0.9) + \\mathrm{BCE}(D(G(z)), 0)
 
     L_G = \\mathrm{BCE}(D(G(z)), 1)
-          + \\lambda_1\\, l2\\big(\\overline{f(x)} - \\overline{f(G(z))}\\big)
-          + \\lambda_2\\, l2\\big(\\overline{x} - \\overline{G(z)}\\big)
+          + \\lambda_1\\, l2\\big(\\overline{x} - \\overline{G(z)}\\big)
+          + \\lambda_2\\, l2\\big(\\overline{f(x)} - \\overline{f(G(z))}\\big)
 
 where bars over a tensor mean its mean over the batch, ``f`` is the discriminator's first
-layer, real labels are smoothed to 0.9 and BCE is the sigmoid cross-entropy on logits. The
-generator is updated ``g_steps`` (2) times per discriminator update; Adam with beta1 0.5.
+layer, real labels are smoothed to 0.9 and BCE is the sigmoid cross-entropy on logits.
+The names follow the paper (Sec. 3.3: λ1 weighs the mean bar, λ2 the first-layer
+features); the values are the authors' code's (v1/model.py lines 104 and 108: 0.1 on the
+features, 0.01 on the mean bar), so ``lambda1 = 0.01`` and ``lambda2 = 0.1``. The
+generator is updated ``g_steps`` (2) times per discriminator update; Adam with beta1 0.5
+at ``lr`` 5e-5, the authors' flag default (v1/main.py line 14; "[0.0002]" appears only in
+that flag's help text). Every convolution and linear weight starts from N(0, 0.02) and
+every bias at 0 (v1/ops.py lines 62-110), batch-norm scales at 1.
 
 The paper's three variants are configs (experiments/configs/midinet.yaml):
 model 1 ``use_chord=False`` (previous bar only), model 2 ``condition_layers=2`` (chord and
@@ -32,10 +38,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from musebench.datasets.codecs import Arrays, BarRollCodec
-from musebench.datasets.piece import Piece
+from musebench.datasets.codecs import Arrays, BarRollCodec, bar_start_chords
+from musebench.datasets.piece import QUALITIES, Piece
 from musebench.models.base import MusicGenerator
-from musebench.models.midinet_layers import NOISE_DIM, Discriminator, Generator
+from musebench.models.midinet_layers import NOISE_DIM, Discriminator, Generator, dcgan_init_
 
 #: MidiNet's melody range: C4 (MIDI 60) to B5 (83), as in Sec. 4.1 of the paper.
 LOWEST, HIGHEST = 60, 83
@@ -69,6 +75,31 @@ class MidiNetCodec(BarRollCodec):
         return super().encode(melody.with_notes(notes))
 
 
+def chord_quality_shares(pieces: list[Piece], steps_per_bar: int = 16) -> dict[str, float]:
+    """How the bars' chords of ``pieces`` enter MidiNet's 13-value chord vector.
+
+    The vector is a one-hot root plus a minor flag, so a diminished, augmented or "other"
+    chord reads as major. Over the bars :class:`MidiNetCodec` encodes (4/4 pieces; the
+    chord sounding at each bar's first step), returns each quality's share, the share
+    read as major although it is not (``"collapsed"``) and the number of such bars
+    (``"bars"``, chords only; bars without a chord are zeros in the vector).
+    """
+    counts = np.zeros(len(QUALITIES), dtype=np.int64)
+    for piece in pieces:
+        if piece.beats_per_bar != 4 or piece.steps_per_bar != steps_per_bar:
+            continue
+        n_bars = -(-piece.melody().n_steps // steps_per_bar)
+        _, chosen = bar_start_chords(piece, n_bars, steps_per_bar)
+        counts += np.bincount(chosen["quality"], minlength=len(QUALITIES))
+    total = int(counts.sum())
+    shares = {q: float(counts[i] / total) if total else float("nan")
+              for i, q in enumerate(QUALITIES)}
+    collapsed = counts.sum() - counts[QUALITIES.index("maj")] - counts[QUALITIES.index("min")]
+    shares["collapsed"] = float(collapsed / total) if total else float("nan")
+    shares["bars"] = float(total)
+    return shares
+
+
 def sigmoid_bce(logits: torch.Tensor, target: float) -> torch.Tensor:
     """Mean sigmoid cross-entropy of ``logits`` against a constant label (float32, also
     under autocast)."""
@@ -91,11 +122,11 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor,
 def generator_loss(fake_logits: torch.Tensor, real_features: torch.Tensor,
                    fake_features: torch.Tensor, real: torch.Tensor, fake: torch.Tensor,
                    lambda1: float, lambda2: float) -> torch.Tensor:
-    """``BCE(D(G(z)), 1) + lambda1 * l2(mean f(x) - mean f(G(z))) + lambda2 * l2(mean x -
-    mean G(z))``, means over the batch."""
-    feature_matching = l2(real_features.mean(0) - fake_features.mean(0))
+    """``BCE(D(G(z)), 1) + lambda1 * l2(mean x - mean G(z)) + lambda2 * l2(mean f(x) -
+    mean f(G(z)))``, means over the batch (the paper's naming of the two weights)."""
     mean_bar = l2(real.mean(0) - fake.mean(0))
-    return sigmoid_bce(fake_logits, 1.0) + lambda1 * feature_matching + lambda2 * mean_bar
+    feature_matching = l2(real_features.mean(0) - fake_features.mean(0))
+    return sigmoid_bce(fake_logits, 1.0) + lambda1 * mean_bar + lambda2 * feature_matching
 
 
 class MidiNet(MusicGenerator):
@@ -108,9 +139,9 @@ class MidiNet(MusicGenerator):
         g_channels: maps per generator layer (128 in the paper).
         d_channels: maps of the discriminator's second convolution (64).
         cond_channels: maps of the previous-bar conditioner (16).
-        lr: Adam learning rate (0.0002 in the authors' code), beta1 = ``beta1``.
-        lambda1: weight of first-layer feature matching (0.1).
-        lambda2: weight of the mean-bar match (0.01).
+        lr: Adam learning rate (5e-5, the authors' flag default), beta1 = ``beta1``.
+        lambda1: weight of the mean-bar match (the paper's λ1; 0.01 as in the code).
+        lambda2: weight of first-layer feature matching (the paper's λ2; 0.1).
         real_label: smoothed label of real bars (0.9).
         g_steps: generator updates per discriminator update (2).
         bars: bars per generated sample (8).
@@ -126,8 +157,8 @@ class MidiNet(MusicGenerator):
 
     def __init__(self, *, use_chord: bool = True, condition_layers: int = 4,
                  g_channels: int = 128, d_channels: int = 64, cond_channels: int = 16,
-                 lr: float = 2e-4, beta1: float = 0.5, lambda1: float = 0.1,
-                 lambda2: float = 0.01, real_label: float = 0.9, g_steps: int = 2,
+                 lr: float = 5e-5, beta1: float = 0.5, lambda1: float = 0.01,
+                 lambda2: float = 0.1, real_label: float = 0.9, g_steps: int = 2,
                  bars: int = 8, note_threshold: float = 0.0) -> None:
         super().__init__()
 
@@ -139,6 +170,8 @@ class MidiNet(MusicGenerator):
         self.generator_net = Generator(h.use_chord, h.condition_layers, h.g_channels,
                                        h.cond_channels)
         self.discriminator_net = Discriminator(h.use_chord, h.d_channels)
+        self.generator_net.apply(dcgan_init_)
+        self.discriminator_net.apply(dcgan_init_)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         betas = (self.hparams.beta1, 0.999)

@@ -36,6 +36,20 @@ CHORD_DIM = 13
 NOISE_DIM = 100
 
 
+def dcgan_init_(module: nn.Module) -> None:
+    """The authors' initialisation, for ``Module.apply``: weights of convolutions,
+    transposed convolutions and linear layers from N(0, 0.02), biases 0 (v1/ops.py: the
+    code's ``conv2d`` draws a truncated normal, ``deconv2d`` and ``linear`` a normal, all
+    with stddev 0.02); batch-norm scale 1 and offset 0."""
+    if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d, FullPitchConv,
+                           FullPitchDeconv)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
 class FullPitchConv(nn.Module):
     """``nn.Conv2d(in, out, (k, P), stride=(k, 1))`` over ``(B, in, T, P)`` as one matmul.
 

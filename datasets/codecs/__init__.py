@@ -165,16 +165,23 @@ def bar_chords(piece: Piece, n_bars: int, steps_per_bar: int) -> np.ndarray:
     """``(n_bars, 13)`` chord vectors: one-hot root of the chord sounding at each bar's
     first step, plus 1 in the last column if it is minor; all zeros where no chord sounds."""
     vectors = np.zeros((n_bars, 13), dtype=np.float32)
+    sounding, chosen = bar_start_chords(piece, n_bars, steps_per_bar)
+    vectors[sounding, chosen["root"]] = 1.0
+    # only minor is marked: dim, aug and "other" read as major (see models/midinet.py)
+    vectors[sounding, 12] = chosen["quality"] == QUALITIES.index("min")
+    return vectors
+
+
+def bar_start_chords(piece: Piece, n_bars: int, steps_per_bar: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The bars (indices) where a chord sounds at the first step, and those chords."""
     chords = piece.chords
     if len(chords) == 0 or n_bars == 0:
-        return vectors
+        return np.zeros(0, dtype=np.int64), chords[:0]
     bar_starts = np.arange(n_bars) * steps_per_bar
     index = np.searchsorted(chords["start"], bar_starts, side="right") - 1
     sounding = (index >= 0) & (bar_starts < chords["start"][index] + chords["duration"][index])
-    chosen = chords[index[sounding]]
-    vectors[np.flatnonzero(sounding), chosen["root"]] = 1.0
-    vectors[np.flatnonzero(sounding), 12] = chosen["quality"] == QUALITIES.index("min")
-    return vectors
+    return np.flatnonzero(sounding), chords[index[sounding]]
 
 
 def chords_from_vectors(vectors: np.ndarray, steps_per_bar: int) -> np.ndarray:

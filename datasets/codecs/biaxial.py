@@ -13,7 +13,11 @@ A piece becomes, per time step ``t`` and note ``n`` of MIDI pitches ``lowest..hi
 
 The network's input at ``(t, n)`` is built from the *previous* step's state by
 :func:`note_features` (vectorised over batch, time and notes), as in Johnson's model:
-    position [1]      ``n / (N - 1)``;
+    position [1]      ``n / (N - 1)``: Johnson feeds the raw index ``n`` (data.py lines
+                      6-7 and 33-34). Scaled on purpose: it is the same function class
+                      (the first layer's weight absorbs the factor ``N - 1``), but a raw
+                      value up to 77 beside 0/1 and +-1 features saturates the gates of
+                      a freshly initialised LSTM;
     pitch class [12]  one-hot of ``(lowest + n) mod 12``;
     vicinity [50]     previous (play, articulate) pairs of notes ``n-12 .. n+12`` (0 off the
                       edge);

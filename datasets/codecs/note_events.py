@@ -5,15 +5,20 @@ NIPS 2016 Constructive Machine Learning workshop (arXiv:1611.09904), Sec. 3: eac
 carries tone length, pitch (frequency), intensity (velocity) and the time since the
 previous event; C-RNN-GAN-3 emits up to three tones per step (all sharing one onset).
 
-Per event (one onset), ``4 + 3 * (tones - 1)`` features, normalised to about [0, 1]::
+Per event, ``4 + 3 * (tones - 1)`` features, normalised to about [0, 1]::
 
     [dt, dur_1, pitch_1, vel_1, dur_2, pitch_2, vel_2, ...]
 
-``dt`` (steps since the previous onset) and durations are divided by ``steps_per_bar``;
-pitch and velocity by 127. Notes sharing an onset are kept highest first, at most
-``tones`` of them; a missing tone is all zeros. Decoding rounds times to the grid, and a
-tone whose duration rounds to zero steps is silent, so a round trip is lossless for
-pieces with at most ``tones`` notes per onset and velocities kept.
+``dt`` (steps since the previous event's onset) and durations are divided by
+``steps_per_bar``; pitch and velocity by 127. **Every note is kept**, as in the author's
+data loader (olofmogren/c-rnn-gan ``music_data_utils.py``, ``get_batch``, lines
+1214-1235: "tones are allowed to overlap. This is indicated with relative time zero"):
+the notes of one onset, highest first, fill events of ``tones`` tones each, and every
+event after the first of its onset has ``dt = 0``. With ``tones: 1`` a four-note chord
+is four events with gaps ``(dt, 0, 0, 0)``; with ``tones: 3`` it is two events, the
+second holding one tone and two all-zero (silent) slots. Decoding accumulates the gaps
+and rounds times to the grid; a tone whose duration rounds to zero steps is silent, so a
+round trip keeps every note (two voices in unison at one onset decode as one note).
 """
 
 from __future__ import annotations
@@ -51,17 +56,20 @@ class NoteEventCodec(Codec):
     def encode(self, piece: Piece) -> Arrays:
         notes = piece.notes[np.lexsort((-piece.notes["pitch"].astype(np.int64),
                                         piece.notes["start"]))]
-        onsets, first, group = np.unique(notes["start"], return_index=True, return_inverse=True)
+        onsets, first, group, count = np.unique(notes["start"], return_index=True,
+                                                return_inverse=True, return_counts=True)
         rank = np.arange(len(notes)) - first[group]  # 0 = highest note of its onset
-        keep = rank < self.tones
-        events = np.zeros((len(onsets), self.tones, 3), dtype=np.float32)
-        kept = notes[keep]
-        events[group[keep], rank[keep]] = np.stack(
-            [kept["duration"] / self.steps_per_bar, kept["pitch"] / 127,
-             kept["velocity"] / 127], axis=1)
-        dt = np.diff(onsets, prepend=0) / self.steps_per_bar
+        per_onset = -(-count // self.tones)  # events an onset needs: ceil(count / tones)
+        offset = np.cumsum(per_onset) - per_onset
+        n_events = int(per_onset.sum())
+        events = np.zeros((n_events, self.tones, 3), dtype=np.float32)
+        events[offset[group] + rank // self.tones, rank % self.tones] = np.stack(
+            [notes["duration"] / self.steps_per_bar, notes["pitch"] / 127,
+             notes["velocity"] / 127], axis=1)
+        event_onset = np.repeat(onsets, per_onset)
+        dt = np.diff(event_onset, prepend=0) / self.steps_per_bar  # 0 within an onset
         return {"events": np.concatenate([dt[:, None].astype(np.float32),
-                                          events.reshape(len(onsets), -1)], axis=1)}
+                                          events.reshape(n_events, -1)], axis=1)}
 
     def decode(self, arrays: Arrays, **meta: Any) -> Piece:
         events = np.asarray(arrays["events"], dtype=np.float64)

@@ -38,16 +38,22 @@ class TokenCodec(Codec):
     Args:
         pitch_vocab: pitch tokens after the specials, as learned by :meth:`fit`.
         duration_vocab: duration classes (steps, as strings) after the specials.
+        start_tokens: start tokens before each piece's first event (1; Foster's LSTM with
+            attention prepends a whole window of them, 32).
     """
 
     name = "pitch_duration_tokens"
     time_keys = ("pitch", "duration")
 
     def __init__(
-        self, pitch_vocab: list[str] | None = None, duration_vocab: list[str] | None = None
+        self, pitch_vocab: list[str] | None = None, duration_vocab: list[str] | None = None,
+        start_tokens: int = 1,
     ) -> None:
+        if start_tokens < 1:
+            raise ValueError(f"TokenCodec start_tokens must be >= 1, got {start_tokens}")
         self.pitch_vocab = list(pitch_vocab or [])
         self.duration_vocab = list(duration_vocab or [])
+        self.start_tokens = start_tokens
         self._index()
 
     def _index(self) -> None:
@@ -92,11 +98,11 @@ class TokenCodec(Codec):
             raise RuntimeError("TokenCodec.fit(training pieces) must be called before encode")
         pitch, duration = events(piece)
         unk = SPECIALS.index(UNK)
-        start = SPECIALS.index(START)
+        starts = [SPECIALS.index(START)] * self.start_tokens
         return {
-            "pitch": np.array([start] + [self._pitch_ids.get(t, unk) for t in pitch],
+            "pitch": np.array(starts + [self._pitch_ids.get(t, unk) for t in pitch],
                               dtype=np.int64),
-            "duration": np.array([start] + [self._duration_ids.get(t, unk) for t in duration],
+            "duration": np.array(starts + [self._duration_ids.get(t, unk) for t in duration],
                                  dtype=np.int64),
         }
 

@@ -24,6 +24,7 @@ SOURCES: dict[str, str] = {
     "nottingham": "musebench.datasets.sources.boulanger:Nottingham",
     "pianomidi": "musebench.datasets.sources.boulanger:PianoMidi",
     "classical": "musebench.datasets.sources.midi_folder:ClassicalMidi",
+    "cello": "musebench.datasets.sources.cello:CelloSuites",
 }
 
 

@@ -44,7 +44,7 @@ def test_apply_view_gives_melodies_or_the_pieces_and_names_an_unknown_view():
              ("markov", "random", "midinet", "crnngan", "lstm_attention", "pianoroll_lstm",
               "biaxial")}
     assert views == {"markov": "melody", "random": "melody", "midinet": "melody",
-                     "crnngan": "melody", "lstm_attention": "full", "pianoroll_lstm": "full",
+                     "crnngan": "full", "lstm_attention": "full", "pianoroll_lstm": "full",
                      "biaxial": "full"}
 
 

@@ -13,8 +13,10 @@ from musebench.datasets.cache import load
 from musebench.datasets.codecs.note_events import NoteEventCodec, write_unquantised_midi
 from musebench.datasets.datamodule import MusicDataModule
 from musebench.datasets.piece import Piece, make_notes
+from musebench.datasets.sources.music21_corpus import chorale_files, parse_chorale
 from musebench.models.crnngan import (
     CRNNGAN,
+    PRETRAINING_VAL_LOSS,
     EventDiscriminator,
     EventGenerator,
     discriminator_loss,
@@ -24,28 +26,49 @@ from musebench.models.crnngan import (
 )
 
 
-@pytest.mark.parametrize("tones", [1, 3])
-def test_codec_round_trip_on_real_pieces(tones: int) -> None:
+def _without_unisons(notes: np.ndarray) -> np.ndarray:
+    """Two voices on one pitch at one onset sound as one note: keep one of them."""
+    _, unique = np.unique(np.stack([notes["start"], notes["pitch"]]), axis=1,
+                          return_index=True)
+    return notes[np.sort(unique)]
+
+
+def _assert_every_note_kept(piece: Piece, tones: int) -> None:
     codec = NoteEventCodec(tones=tones)
+    notes = _without_unisons(piece.notes)
+    decoded = codec.decode(codec.encode(piece.with_notes(notes)))
+    kept = ["start", "duration", "pitch", "velocity"]
+    np.testing.assert_array_equal(np.sort(decoded.notes[kept], order=["start", "pitch"]),
+                                  np.sort(notes[kept], order=["start", "pitch"]))
+
+
+@pytest.mark.parametrize("tones", [1, 3])
+def test_codec_keeps_every_note_of_the_fixture(tones: int) -> None:
     for piece in load("fixture").pieces:
-        notes = piece.notes
-        if tones == 1:
-            notes = piece.melody().notes
-        # two voices in unison at one onset decode as one note: keep one of them
-        _, unique = np.unique(np.stack([notes["start"], notes["pitch"]]), axis=1,
-                              return_index=True)
-        notes = notes[np.sort(unique)]
-        decoded = codec.decode(codec.encode(piece.with_notes(notes)))
-        kept = ["start", "duration", "pitch", "velocity"]
-        if tones == 3:  # at most 3 notes per onset, the highest ones
-            order = np.lexsort((-notes["pitch"].astype(int), notes["start"]))
-            ranked = notes[order]
-            first = np.r_[0, np.flatnonzero(np.diff(ranked["start"])) + 1]
-            rank = np.arange(len(ranked)) - np.repeat(first, np.diff(np.r_[first, len(ranked)]))
-            notes = ranked[rank < 3]
-        expected = np.sort(notes[kept], order=["start", "pitch"])
-        np.testing.assert_array_equal(np.sort(decoded.notes[kept], order=["start", "pitch"]),
-                                      expected)
+        assert len(np.unique(piece.notes["track"])) == 4  # four-part chorale excerpts
+        _assert_every_note_kept(piece, tones)
+
+
+@pytest.mark.parametrize("tones", [1, 3])
+def test_codec_keeps_every_note_of_a_four_part_chorale(tones: int) -> None:
+    """The issue's acceptance test: a whole SATB chorale from music21's corpus (the old
+    codec kept 25% of its notes with ``tones: 1``)."""
+    path = next(p for p in chorale_files() if p.name == "bwv269.mxl")
+    piece = parse_chorale(str(path))
+    assert isinstance(piece, Piece) and len(np.unique(piece.notes["track"])) == 4
+    _assert_every_note_kept(piece, tones)
+
+
+def test_simultaneous_notes_are_events_with_zero_time_gap() -> None:
+    # a C major triad at 0 (E and G held 8 steps), then one D at 8
+    piece = Piece(make_notes([0, 0, 0, 8], [4, 8, 8, 4], [60, 64, 67, 62], 127))
+    events = NoteEventCodec(tones=1).encode(piece)["events"]
+    np.testing.assert_allclose(events[:, 0], [0, 0, 0, 8 / 16])  # dt: zero gaps in a chord
+    np.testing.assert_allclose(events[:, 2] * 127, [67, 64, 60, 62], rtol=1e-6)  # high first
+    events3 = NoteEventCodec(tones=2).encode(piece)["events"]
+    assert events3.shape == (3, 7)  # the triad needs two events of two tones
+    np.testing.assert_allclose(events3[:, 0], [0, 0, 8 / 16])
+    np.testing.assert_allclose(events3[1, 4:], 0)  # the second event's spare slot is silent
 
 
 def test_codec_features_are_normalised_times_pitch_and_velocity() -> None:
@@ -58,11 +81,64 @@ def test_codec_features_are_normalised_times_pitch_and_velocity() -> None:
 
 def test_stepwise_generation_equals_the_fused_teacher_forced_pass() -> None:
     torch.manual_seed(0)
-    net = EventGenerator(n_features=4, noise_dim=4, hidden=12, layers=2)
-    noise = torch.rand(3, 9, 4)
-    free = net(noise)
-    torch.testing.assert_close(net.teacher_forced(noise, shift_right(free)), free)
+    net = EventGenerator(n_features=4, noise_dim=4, hidden=12, layers=2, dropout=0.5).eval()
+    noise, first = torch.rand(3, 9, 4), torch.rand(3, 4)
+    free = net(noise, first)
+    torch.testing.assert_close(net.teacher_forced(noise, shift_right(free, first)), free)
     assert free.shape == (3, 9, 4)
+    assert not torch.allclose(net(noise), free)  # the first previous output matters
+
+
+def test_dropout_acts_in_training_only_in_both_networks() -> None:
+    torch.manual_seed(0)
+    gen = EventGenerator(n_features=4, noise_dim=4, hidden=12, layers=2, dropout=0.5)
+    disc = EventDiscriminator(n_features=4, hidden=6, dropout=0.5)
+    noise, events = torch.rand(2, 5, 4), torch.rand(2, 5, 4)
+    assert not torch.equal(gen(noise), gen(noise))
+    assert not torch.equal(gen.teacher_forced(noise, events), gen.teacher_forced(noise, events))
+    assert not torch.equal(disc(events)[1], disc(events)[1])
+    # about half of the discriminator's last-layer features are zeroed (kept ones scaled x2)
+    assert 0.35 < (disc(events)[1] == 0).float().mean().item() < 0.65
+    gen.eval(), disc.eval()
+    assert torch.equal(gen(noise), gen(noise)) and torch.equal(disc(events)[1], disc(events)[1])
+    assert gen.lstm.dropout == 0.5 and disc.lstm.dropout == 0.5  # between the LSTM layers
+
+
+def test_default_recipe_is_the_papers_sgd_with_a_slower_discriminator() -> None:
+    model = CRNNGAN(hidden=8)
+    opt_d, opt_g = model.configure_optimizers()
+    assert isinstance(opt_d, torch.optim.SGD) and isinstance(opt_g, torch.optim.SGD)
+    assert opt_g.param_groups[0]["lr"] == 0.1 and opt_d.param_groups[0]["lr"] == 0.05
+    h = model.hparams
+    assert (h.l2, h.dropout, h.pretrain_growth, h.feature_matching_form) == (0.1, 0.5, 4, "code")
+    with pytest.raises(ValueError, match="feature_matching_form"):
+        CRNNGAN(hidden=8, feature_matching_form="mean")
+
+
+def test_first_previous_output_is_uniform_noise_not_zeros() -> None:
+    model = CRNNGAN(hidden=8)
+    noise, first = model._noise(64, 5, torch.Generator().manual_seed(0))
+    assert noise.shape == (64, 5, model.noise_dim) and first.shape == (64, 4)
+    assert 0 < first.min() and first.max() < 1 and abs(first.mean().item() - 0.5) < 0.05
+    events = torch.zeros(64, 5, 4)
+    torch.testing.assert_close(shift_right(events, first)[:, 0], first)
+
+
+def test_pretraining_sequence_length_grows_by_four_events_per_epoch() -> None:
+    model = CRNNGAN(hidden=8)
+    assert [model.pretrain_length(e, 64) for e in (0, 1, 5, 15, 16, 40)] == \
+        [4, 8, 24, 64, 64, 64]
+    assert CRNNGAN(hidden=8, pretrain_growth=0).pretrain_length(0, 64) == 64
+
+
+def test_l2_penalty_is_half_the_weight_times_the_sum_of_squares() -> None:
+    from musebench.models.crnngan import l2_penalty
+
+    layer = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        layer.weight.copy_(torch.tensor([[1.0, -2.0]]))
+        layer.bias.fill_(3.0)
+    assert l2_penalty(layer, 0.1).item() == pytest.approx(0.05 * (1 + 4 + 9))
 
 
 def test_discriminator_averages_per_step_sigmoids() -> None:
@@ -84,6 +160,8 @@ def test_losses_equal_hand_computed_values() -> None:
     fake = torch.zeros(2, 2, 2)
     # batch means: t0 = (2, 0), t1 = (2, 1); squared norms 4 and 5, mean over t = 4.5
     assert feature_matching_loss(real, fake).item() == pytest.approx(4.5)
+    # the code's form: the sum of all squared differences, 1 + 4 + 4 + 9 + 4 = 22
+    assert feature_matching_loss(real, fake, "code").item() == pytest.approx(22.0)
 
 
 def test_generate_is_deterministic_under_a_seed_and_writes_unquantised_midi(tmp_path) -> None:
@@ -130,6 +208,32 @@ def test_pretraining_epochs_train_only_the_generator_by_mle() -> None:
     assert "mle_loss" in trainer.logged_metrics and "d_loss" not in trainer.logged_metrics
     assert all(torch.equal(a, b) for a, b in
                zip(before, model.discriminator_net.parameters(), strict=True))
+
+
+def test_best_checkpoint_is_never_a_pretrained_only_generator(tmp_path) -> None:
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    pl.seed_everything(0)
+    model = CRNNGAN(hidden=8, pretrain_epochs=2)
+    best = ModelCheckpoint(dirpath=tmp_path, monitor="val_loss", mode="min", save_top_k=1)
+    monitored = []
+
+    class Record(pl.Callback):
+        def on_validation_end(self, trainer: pl.Trainer, _: pl.LightningModule) -> None:
+            if not trainer.sanity_checking:
+                monitored.append(float(trainer.callback_metrics["val_loss"]))
+
+    data = MusicDataModule("fixture", model.codec, batch_size=8, window=8)
+    trainer = pl.Trainer(max_epochs=3, limit_train_batches=2, limit_val_batches=1,
+                         logger=False, callbacks=[best, Record()], enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu")
+    trainer.fit(model, datamodule=data)
+    # the MLE loss after pre-training is lower than after adversarial epochs, yet the
+    # monitored value skips the pre-training epochs
+    assert "epoch=2" in best.best_model_path
+    assert monitored[:2] == [pytest.approx(PRETRAINING_VAL_LOSS)] * 2
+    assert float(trainer.logged_metrics["val_loss"]) == \
+        pytest.approx(float(trainer.logged_metrics["val_mle"]))
 
 
 def test_adversarial_epochs_log_both_losses() -> None:

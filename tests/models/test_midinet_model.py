@@ -71,9 +71,12 @@ def test_losses_equal_hand_computed_values() -> None:
     fake_features = torch.zeros(2, 1)
     real_bars = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
     g = generator_loss(fake, real_features, fake_features, real_bars, torch.zeros(2, 2),
-                       lambda1=0.1, lambda2=0.01)
-    # BCE(0, 1) = log 2; l2(mean f) = 2^2 / 2 = 2; l2(mean bar) = 1^2 / 2 = 0.5
-    assert g.item() == pytest.approx(math.log(2) + 0.1 * 2 + 0.01 * 0.5, rel=1e-6)
+                       lambda1=0.01, lambda2=0.1)
+    # BCE(0, 1) = log 2; the paper's λ1 weighs l2(mean bar) = 1^2 / 2 = 0.5, its λ2
+    # l2(mean f) = 2^2 / 2 = 2
+    assert g.item() == pytest.approx(math.log(2) + 0.01 * 0.5 + 0.1 * 2, rel=1e-6)
+    m = MidiNet(g_channels=8, d_channels=4, cond_channels=2).hparams
+    assert (m.lr, m.lambda1, m.lambda2) == (5e-5, 0.01, 0.1)  # the authors' code's values
 
 
 @pytest.mark.parametrize("variant", [{"use_chord": False}, {"condition_layers": 2}, {}])
