@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from musebench.datasets.codecs.pitch_duration import SPECIALS, START, TokenCodec
 from musebench.datasets.piece import Piece, make_notes
 from musebench.experiments.config import load_config
 from musebench.models.lstm_attention import LSTMAttention
-from musebench.models.token_codec import SPECIALS, START, TokenCodec
 
 
 def test_rmsprop_uses_the_books_rho_0_9() -> None:
