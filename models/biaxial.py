@@ -57,6 +57,7 @@ from torch.nn import functional as F
 from musebench.datasets.codecs.biaxial import BiaxialCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator, StepLikelihood
+from musebench.models.cpu_bf16_lstm import LSTM
 
 OPTIMIZERS = ("adam", "adadelta")
 SAMPLINGS = ("bernoulli", "johnson")
@@ -91,7 +92,7 @@ class StackedLSTM(nn.Module):
         super().__init__()
         widths = [input_size, *sizes]
         self.layers = nn.ModuleList(
-            nn.LSTM(widths[i], widths[i + 1], batch_first=True) for i in range(len(sizes))
+            LSTM(widths[i], widths[i + 1], batch_first=True) for i in range(len(sizes))
         )
         self.dropout = dropout
         self.drop_last = drop_last

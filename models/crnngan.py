@@ -54,6 +54,7 @@ from torch import nn
 from musebench.datasets.codecs.note_events import NoteEventCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator
+from musebench.models.cpu_bf16_lstm import LSTM
 
 EPS = 1e-7
 #: ``val_loss`` during pre-training: above any real MLE loss, and finite even when summed
@@ -73,7 +74,7 @@ class EventGenerator(nn.Module):
         self.dropout = dropout
         self.input_layer = nn.Linear(noise_dim + n_features, hidden)
         # nn.LSTM's dropout acts on every layer's output but the last; forward adds that one
-        self.lstm = nn.LSTM(hidden, hidden, layers, batch_first=True,
+        self.lstm = LSTM(hidden, hidden, layers, batch_first=True,
                             dropout=dropout if layers > 1 else 0.0)
         self.output_layer = nn.Linear(hidden, n_features)
 
@@ -114,7 +115,7 @@ class EventDiscriminator(nn.Module):
                  dropout: float = 0.0) -> None:
         super().__init__()
         self.dropout = dropout
-        self.lstm = nn.LSTM(n_features, hidden, layers, batch_first=True, bidirectional=True,
+        self.lstm = LSTM(n_features, hidden, layers, batch_first=True, bidirectional=True,
                             dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(2 * hidden, 1)
 

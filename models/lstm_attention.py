@@ -37,6 +37,7 @@ from torch import nn
 from musebench.datasets.codecs.pitch_duration import SPECIALS, TokenCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import StepLikelihood
+from musebench.models.cpu_bf16_lstm import LSTM
 from musebench.models.likelihood_generator import LikelihoodGenerator
 
 #: RMSprop's decay (torch's ``alpha``): Keras's default ``rho``, used by the book.
@@ -94,8 +95,8 @@ class LSTMAttention(LikelihoodGenerator):
         n_pitch, n_duration = len(self.codec.pitch_tokens), len(self.codec.duration_tokens)
         self.pitch_embedding = nn.Embedding(n_pitch, h.embedding)
         self.duration_embedding = nn.Embedding(n_duration, h.embedding)
-        self.lstm1 = nn.LSTM(2 * h.embedding, h.hidden, batch_first=True)
-        self.lstm2 = nn.LSTM(h.hidden, h.hidden, batch_first=True)
+        self.lstm1 = LSTM(2 * h.embedding, h.hidden, batch_first=True)
+        self.lstm2 = LSTM(h.hidden, h.hidden, batch_first=True)
         self.score = nn.Linear(h.hidden, 1)
         self.pitch_head = nn.Linear(h.hidden, n_pitch)
         self.duration_head = nn.Linear(h.hidden, n_duration)

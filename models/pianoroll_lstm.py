@@ -37,6 +37,7 @@ from torch import nn
 from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.piece import Piece
 from musebench.models.base import StepLikelihood
+from musebench.models.cpu_bf16_lstm import LSTM
 from musebench.models.likelihood_generator import LikelihoodGenerator
 
 
@@ -76,7 +77,7 @@ class PianoRollLSTM(LikelihoodGenerator):
         h = self.hparams
         n_pitches = self.codec.n_pitches
         self.note_embedding = nn.Linear(n_pitches, h.embedding, bias=False)
-        self.lstm = nn.LSTM(h.embedding, h.hidden, num_layers=h.layers, batch_first=True,
+        self.lstm = LSTM(h.embedding, h.hidden, num_layers=h.layers, batch_first=True,
                             dropout=h.dropout if h.layers > 1 else 0.0)
         self.drop = nn.Dropout(h.dropout)
         self.output = nn.Linear(h.hidden, n_pitches)
