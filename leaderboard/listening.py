@@ -8,8 +8,9 @@ the agreement between raters and the share of sanity pairs passed.
 
 from __future__ import annotations
 
-import html
 from typing import Any
+
+from musebench.leaderboard.sections import section_html, section_markdown
 
 HEADER = ("system", "rating", "95% CI", "votes", "wins / ties / losses")
 
@@ -35,16 +36,10 @@ def caption(summary: dict[str, Any]) -> str:
 
 def listening_markdown(summary: dict[str, Any]) -> str:
     """The Listening section as Markdown."""
-    out = ["## Listening test\n", caption(summary) + "\n",
-           "| " + " | ".join(HEADER) + " |", "|---" * len(HEADER) + "|"]
-    out += ["| " + " | ".join(line) + " |" for line in _lines(summary)]
-    return "\n".join(out) + "\n"
+    return section_markdown("Listening test", caption(summary), HEADER, _lines(summary))
 
 
 def listening_html(summary: dict[str, Any]) -> str:
     """The Listening section as HTML."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in line) + "</tr>"
-                   for line in _lines(summary))
-    return (f"<h2>Listening test</h2><p>{html.escape(caption(summary))}</p>"
-            f"<table class=listening><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    return section_html("Listening test", caption(summary), HEADER, _lines(summary),
+                        "listening")

@@ -10,8 +10,9 @@ shows what each model costs next to what it scores.
 
 from __future__ import annotations
 
-import html
 from typing import Any
+
+from musebench.leaderboard.sections import section_html, section_markdown
 
 HEADER: tuple[str, ...] = (
     "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
@@ -85,17 +86,10 @@ def machine_line(perf: dict[str, Any]) -> str:
 
 def performance_markdown(perf: dict[str, Any]) -> str:
     """The Performance section as Markdown: a heading, the machine line and the table."""
-    lines = ["## Performance\n", machine_line(perf) + "\n",
-             "| " + " | ".join(HEADER) + " |", "|---" * len(HEADER) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in performance_rows(perf)]
-    return "\n".join(lines) + "\n"
+    return section_markdown("Performance", machine_line(perf), HEADER, performance_rows(perf))
 
 
 def performance_html(perf: dict[str, Any]) -> str:
     """The Performance section as an HTML fragment (heading, machine line, table)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
-                   for row in performance_rows(perf))
-    return (f"<h2>Performance</h2><p>{html.escape(machine_line(perf))}</p>"
-            f'<table class="performance"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return section_html("Performance", machine_line(perf), HEADER, performance_rows(perf),
+                        "performance")

@@ -26,12 +26,6 @@ def write_folder(folder: Path, n: int) -> Path:
     return folder
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("MUSEBENCH_CACHE", str(folder))
-    return folder
-
 
 def test_second_load_reads_the_cache_without_parsing(tmp_path: Path, cache: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,12 +23,6 @@ def tunes(folder: Path, n: int, base: int = 60) -> Path:
     return folder
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("MUSEBENCH_CACHE", str(folder))
-    return folder
-
 
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(MidiFolder, "read", lambda self, root: pytest.fail("parsed again"))
