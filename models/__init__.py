@@ -21,6 +21,7 @@ MODELS: dict[str, str] = {
     "midinet_model2": "musebench.models.midinet:MidiNet",
     "pianoroll_lstm": "musebench.models.pianoroll_lstm:PianoRollLSTM",
     "random": "musebench.models.random_baseline:RandomGenerator",
+    "rnn_nade": "musebench.models.rnn_nade:RNNNADE",
 }
 
 
