@@ -18,8 +18,10 @@ over all ``2^P`` frames, so the test log-likelihood per step is exact (not a bou
 estimate) and directly comparable with the piano-roll LSTM's (same frame roll, same
 first-frame convention, same :class:`~musebench.models.base.StepLikelihood`).
 
-The ``P`` conditionals of every frame are computed at once: the hidden pre-activations are
-an exclusive cumulative sum over notes of ``v_j W_{:,j}`` (``O(B T P H)`` memory). The
+The ``P`` conditionals of every frame are computed at once: the hidden pre-activations
+``W_{:,<i} v_{<i}`` of all notes ``i`` are one batched matmul of the strictly lower-triangular
+masked frame ``(P x P)`` with ``W`` (``O(B T P (P + H))`` memory; 1.6x faster on this CPU
+than an exclusive cumulative sum over notes, forward and backward). The
 ``note_probs`` reported for the expected frame accuracy are these conditionals
 ``p(v_i = 1 | v_{<i}, v_{<t})`` given the true lower notes.
 
@@ -116,8 +118,10 @@ class RNNNADE(LikelihoodGenerator):
 
         ``frames`` ``(..., P)``, ``hidden_bias`` ``(..., H)``, ``visible_bias`` ``(..., P)``.
         """
-        contributions = frames.to(self.W.dtype)[..., :, None] * self.W  # (..., P, H)
-        below = torch.cumsum(contributions, dim=-2) - contributions  # notes j < i only
+        frames = frames.to(self.W.dtype)
+        n = frames.shape[-1]
+        strictly_lower = torch.ones(n, n, dtype=frames.dtype, device=frames.device).tril(-1)
+        below = (strictly_lower * frames[..., None, :]) @ self.W  # sum over notes j < i
         hidden = torch.sigmoid(hidden_bias[..., None, :] + below)
         return visible_bias + (hidden * self.V).sum(-1)
 
