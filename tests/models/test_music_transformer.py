@@ -110,6 +110,16 @@ def test_log_likelihood_is_per_time_step_and_keeps_the_total():
     torch.testing.assert_close(likelihood.log_prob[1, :5], expected)
 
 
+def test_bf16_autocast_keeps_float32_per_step_log_probabilities():
+    model = tiny_model()
+    _, batch = encoded_batch(model)
+    exact = model.log_likelihood(batch).log_prob
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        likelihood = model.log_likelihood(batch)
+    assert likelihood.log_prob.dtype == torch.float32
+    torch.testing.assert_close(likelihood.log_prob, exact, rtol=0.05, atol=0.1)
+
+
 def test_loss_is_nats_per_event_and_training_lowers_it():
     model = tiny_model(lr=0.01, warmup=1).train()
     _, batch = encoded_batch(model)
