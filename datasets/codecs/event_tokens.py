@@ -48,6 +48,9 @@ class EventTokenCodec(Codec):
 
     name = "event_tokens"
     time_keys = ("tokens", "step", "until")
+    #: Words of the tracks protocol (issue #11): note by note, polyphonic; not a frame roll
+    #: (its likelihood is per time step through :func:`events_to_steps` all the same).
+    capabilities = frozenset({"notes", "polyphony"})
 
     def __init__(self, max_shift: int = 32, velocity_bins: int = 32) -> None:
         if max_shift < 1 or not 1 <= velocity_bins <= 128:
