@@ -19,8 +19,10 @@ MODELS: dict[str, str] = {
     "midinet": "musebench.models.midinet:MidiNet",
     "midinet_model1": "musebench.models.midinet:MidiNet",
     "midinet_model2": "musebench.models.midinet:MidiNet",
+    "music_transformer": "musebench.models.music_transformer:MusicTransformer",
     "pianoroll_lstm": "musebench.models.pianoroll_lstm:PianoRollLSTM",
     "random": "musebench.models.random_baseline:RandomGenerator",
+    "rnn_nade": "musebench.models.rnn_nade:RNNNADE",
 }
 
 
