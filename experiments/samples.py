@@ -8,9 +8,7 @@ side. Audio is optional: without fluidsynth the bench still writes MIDI and imag
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,14 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from musebench.datasets.audio import find_soundfont, render_wav  # noqa: E402
 from musebench.datasets.piece import Piece  # noqa: E402
-
-SOUNDFONTS: tuple[str, ...] = (
-    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
-    "/usr/share/soundfonts/FluidR3_GM.sf2",
-    "/usr/share/sounds/sf2/TimGM6mb.sf2",
-    "/usr/share/soundfonts/default.sf2",
-)
 
 
 @dataclass
@@ -38,12 +30,6 @@ class WrittenSamples:
     png: list[Path] = field(default_factory=list)
     wav: list[Path] = field(default_factory=list)
     grid: Path | None = None
-
-
-def find_soundfont() -> Path | None:
-    """``$MUSEBENCH_SOUNDFONT`` or the first installed GM soundfont, else None."""
-    candidates = [os.environ.get("MUSEBENCH_SOUNDFONT", ""), *SOUNDFONTS]
-    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
 
 
 def _pitch_window(roll: np.ndarray) -> tuple[int, int]:
@@ -91,17 +77,6 @@ def save_grid(pieces: list[Piece], path: Path, columns: int = 4) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
-
-
-def render_wav(midi: Path, wav: Path, soundfont: Path, sample_rate: int = 22050) -> Path | None:
-    """Render ``midi`` to ``wav`` with fluidsynth; None (and no file) if it fails."""
-    command = ["fluidsynth", "-ni", "-g", "0.8", "-r", str(sample_rate), "-F", str(wav),
-               str(soundfont), str(midi)]
-    result = subprocess.run(command, capture_output=True, timeout=120, check=False)
-    if result.returncode != 0 or not wav.exists():
-        wav.unlink(missing_ok=True)
-        return None
-    return wav
 
 
 def write_samples(pieces: list[Piece], folder: Path, audio: bool = True) -> WrittenSamples:

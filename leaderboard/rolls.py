@@ -1,0 +1,60 @@
+"""Piano rolls for the report, all drawn alike: one pitch scale for every panel, labelled
+with note names, bar lines, the conditioning chords' symbols along the top, and the model's
+name as the title. A panel shows the first :data:`MAX_BARS` bars of one sample."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from musebench.datasets.piece import PITCH_NAMES, Piece
+
+MAX_BARS = 8
+
+
+def note_name(pitch: int) -> str:
+    """Scientific pitch name of a MIDI pitch: 60 → ``C4``."""
+    return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def pitch_scale(pieces: list[Piece]) -> tuple[int, int]:
+    """(lowest, highest) pitch shown on every panel: all the pieces' notes, padded to whole
+    octaves from C (C3..C6 when there are no notes)."""
+    pitches = np.concatenate([p.notes["pitch"] for p in pieces]) if pieces else np.array([])
+    if len(pitches) == 0:
+        return 48, 84
+    return int(pitches.min()) // 12 * 12, (int(pitches.max()) // 12 + 1) * 12
+
+
+def roll_png(piece: Piece, title: str, scale: tuple[int, int]) -> bytes:
+    """A PNG of ``piece``'s first bars on the shared pitch ``scale`` (see the module doc)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    low, high = scale
+    steps = min(piece.n_steps, MAX_BARS * piece.steps_per_bar) or piece.steps_per_bar
+    roll = piece.pianoroll(low, high)[:steps]
+    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=80)
+    ax.imshow(roll.T, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest",
+              extent=(0, len(roll), low - 0.5, high + 0.5), vmin=0, vmax=1)
+    for bar in range(0, steps + 1, piece.steps_per_bar):
+        ax.axvline(bar, color="tab:blue", linewidth=0.5, alpha=0.6)
+    ticks = list(range(low, high + 1, 12))
+    ax.set_yticks(ticks, [note_name(t) for t in ticks], fontsize=7)
+    ax.set_xticks(range(0, steps + 1, piece.steps_per_bar),
+                  [str(i + 1) for i in range(steps // piece.steps_per_bar + 1)], fontsize=7)
+    ax.set_xlabel("bar", fontsize=7)
+    for chord in piece.chord_list():
+        if chord.start < steps:
+            ax.text(chord.start + 0.2, high + 1, chord.label.replace(":maj", "").replace(
+                ":min", "m"), fontsize=7, va="bottom", clip_on=False, color="tab:red")
+    ax.set_title(title + ("" if len(piece.chords) else " (no chords: unconditional)"),
+                 fontsize=9, pad=14)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
