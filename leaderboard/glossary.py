@@ -8,8 +8,8 @@ import html
 from musebench.metrics.info import ARROWS, CLOSENESS_DEFINITION, info, meaning
 
 HEADER = ("metric", "family", "direction", "meaning", "formula", "source")
-DIRECTIONS = {"higher": "↑ higher is better", "lower": "↓ lower is better",
-              "real": "≈ closer to the real data is better", "none": "(count, not ranked)"}
+DIRECTIONS = {"higher": "↑ higher", "lower": "↓ lower", "real": "≈ real (closer is better)",
+              "none": "count, not ranked"}
 
 
 def glossary_rows(names: list[str]) -> list[list[str]]:
@@ -18,7 +18,7 @@ def glossary_rows(names: list[str]) -> list[list[str]]:
     for name in sorted(set(names)):
         entry = info(name)
         rows.append([name, entry.family, DIRECTIONS.get(entry.direction, ARROWS[entry.direction]),
-                     meaning(name), entry.formula or "see meaning", entry.source])
+                     meaning(name), entry.formula or "–", entry.source])
     return rows
 
 

@@ -1,6 +1,6 @@
 """Piano rolls for the report, all drawn alike: one pitch scale for every panel, labelled
 with note names, bar lines, the conditioning chords' symbols along the top, and the model's
-name as the title. A panel shows the first :data:`MAX_BARS` bars of one sample."""
+name as the title (a repeated chord is labelled once). A panel shows the first :data:`MAX_BARS` bars of one sample."""
 
 from __future__ import annotations
 
@@ -16,6 +16,13 @@ MAX_BARS = 8
 def note_name(pitch: int) -> str:
     """Scientific pitch name of a MIDI pitch: 60 → ``C4``."""
     return f"{PITCH_NAMES[pitch % 12]}{pitch // 12 - 1}"
+
+
+def chord_symbol(label: str) -> str:
+    """A lead-sheet symbol of a ``ROOT:quality`` label: ``C:maj`` → ``C``, ``A:min`` →
+    ``Am``, ``B:dim`` → ``B°``, ``C:aug`` → ``C+``."""
+    root, _, quality = label.partition(":")
+    return root + {"maj": "", "min": "m", "dim": "°", "aug": "+"}.get(quality, "")
 
 
 def pitch_scale(pieces: list[Piece]) -> tuple[int, int]:
@@ -47,10 +54,12 @@ def roll_png(piece: Piece, title: str, scale: tuple[int, int]) -> bytes:
     ax.set_xticks(range(0, steps + 1, piece.steps_per_bar),
                   [str(i + 1) for i in range(steps // piece.steps_per_bar + 1)], fontsize=7)
     ax.set_xlabel("bar", fontsize=7)
+    previous = None
     for chord in piece.chord_list():
-        if chord.start < steps:
-            ax.text(chord.start + 0.2, high + 1, chord.label.replace(":maj", "").replace(
-                ":min", "m"), fontsize=7, va="bottom", clip_on=False, color="tab:red")
+        if chord.start < steps and chord.label != previous:
+            ax.text(chord.start + 0.2, high + 1, chord_symbol(chord.label), fontsize=7,
+                    va="bottom", clip_on=False, color="tab:red")
+        previous = chord.label
     ax.set_title(title + ("" if len(piece.chords) else " (no chords: unconditional)"),
                  fontsize=9, pad=14)
     fig.tight_layout()
