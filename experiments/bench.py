@@ -240,7 +240,8 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     }
     record_row(row, results, folder)
     tracking.log_samples(logger, run_name, written.png, written.wav, folder / "samples")
-    tracking.log_metrics(logger, metrics)
+    tracking.log_sample_table(logger, written.png, written.wav, samples)
+    tracking.log_metrics(logger, metrics, row)
     return BenchResult(folder, row, folder / "samples")
 
 
