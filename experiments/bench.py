@@ -210,7 +210,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     samples = model.generate(**config["generate"], conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
     mark_conditions(model, samples, test)
-    written = write_samples(samples, folder / "samples", audio=audio)
+    written = write_samples(samples, folder / "samples", audio=audio, title=config["name"])
 
     # melody models are scored against melodies, polyphonic ones against full pieces
     view = model.view

@@ -1,10 +1,11 @@
-"""Piano rolls for the report, all drawn alike: one pitch scale for every panel, labelled
+"""Piano rolls, all drawn alike (the report's, and the bench's sample PNGs): one pitch scale for every panel, labelled
 with note names, bar lines, the conditioning chords' symbols along the top, and the model's
 name as the title (a repeated chord is labelled once). A panel shows the first :data:`MAX_BARS` bars of one sample."""
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 
@@ -34,19 +35,18 @@ def pitch_scale(pieces: list[Piece]) -> tuple[int, int]:
     return int(pitches.min()) // 12 * 12, (int(pitches.max()) // 12 + 1) * 12
 
 
-def roll_png(piece: Piece, title: str, scale: tuple[int, int]) -> bytes:
-    """A PNG of ``piece``'s first bars on the shared pitch ``scale`` (see the module doc)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def draw_roll(ax: Any, piece: Piece, title: str, scale: tuple[int, int],
+              max_bars: int | None = MAX_BARS) -> None:
+    """Draw ``piece`` (its first ``max_bars`` bars; all when None) on the matplotlib axes
+    ``ax`` on the pitch ``scale``: note-name ticks on every C, bar numbers, bar lines,
+    chord symbols along the top, ``title`` (marked when the piece has no chords)."""
     low, high = scale
-    steps = min(piece.n_steps, MAX_BARS * piece.steps_per_bar) or piece.steps_per_bar
+    steps = piece.n_steps if max_bars is None else min(piece.n_steps,
+                                                       max_bars * piece.steps_per_bar)
+    steps = steps or piece.steps_per_bar
     roll = piece.pianoroll(low, high)[:steps]
-    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=80)
     ax.imshow(roll.T, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest",
-              extent=(0, len(roll), low - 0.5, high + 0.5), vmin=0, vmax=1)
+              extent=(0, steps, low - 0.5, high + 0.5), vmin=0, vmax=1)
     for bar in range(0, steps + 1, piece.steps_per_bar):
         ax.axvline(bar, color="tab:blue", linewidth=0.5, alpha=0.6)
     ticks = list(range(low, high + 1, 12))
@@ -62,6 +62,17 @@ def roll_png(piece: Piece, title: str, scale: tuple[int, int]) -> bytes:
         previous = chord.label
     ax.set_title(title + ("" if len(piece.chords) else " (no chords: unconditional)"),
                  fontsize=9, pad=14)
+
+
+def roll_png(piece: Piece, title: str, scale: tuple[int, int]) -> bytes:
+    """A PNG of ``piece``'s first bars on the shared pitch ``scale`` (:func:`draw_roll`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 2.6), dpi=80)
+    draw_roll(ax, piece, title, scale)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
