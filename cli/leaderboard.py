@@ -168,7 +168,7 @@ def render(args: argparse.Namespace, entries: list) -> str:
         return to_csv(entries)
     extra = dict(performance=load_performance(args), listening=load_listening(args))
     if args.format == "md":
-        return to_markdown(entries, **extra)
+        return to_markdown(entries, notes=official_note(args, entries), **extra)
     assets = args.out.with_name(args.out.stem + "_files") if args.out else None
     if assets is not None and assets.is_dir():
         shutil.rmtree(assets)

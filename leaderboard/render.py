@@ -218,13 +218,14 @@ def headline_markdown(shown: list[Entry]) -> list[str]:
 
 
 def to_markdown(entries: list[Entry], performance: dict[str, Any] | None = None,
-                listening: dict[str, Any] | None = None) -> str:
+                listening: dict[str, Any] | None = None, notes: list[str] | None = None) -> str:
     """Per track (dataset and view): the headline table, then the full tables by family
     (one row per metric, one column per row of the track), then the published figures
     for the dataset with their citations, then the glossary. With ``listening`` (the
     arena's ranking) a Listening section follows, with ``performance`` (``make perf``'s
-    JSON) a Performance section (:mod:`musebench.leaderboard.performance`)."""
-    out = [LEGEND, ""]
+    JSON) a Performance section (:mod:`musebench.leaderboard.performance`); ``notes``:
+    sentences shown first (e.g. which rows are official)."""
+    out = [*(f"{note}\n" for note in notes or []), LEGEND, ""]
     for data in sorted({e.dataset for e in entries}):
         out.append(f"## {data}\n")
         for _, view, shown in tracks([e for e in entries if e.dataset == data]):
