@@ -85,8 +85,8 @@ def leaderboard_table_rows(entries: list) -> list[list[Any]]:
     bounds in their own columns (W&B sorts and plots numbers, not ``a ± b`` strings)."""
     from musebench.leaderboard.render import metric_names
 
-    return [[e.model, e.dataset, e.preset, e.view, e.kind, e.official, e.seeds, name, *stat]
-            for e in entries for name in metric_names([e]) if (stat := e.stats[name])]
+    return [[e.model, e.dataset, e.preset, e.view, e.kind, e.official, e.seeds, name,
+             *e.stats[name]] for e in entries for name in metric_names([e])]
 
 
 def push_wandb(entries: list, folder: Path) -> None:
