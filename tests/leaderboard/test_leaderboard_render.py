@@ -125,3 +125,14 @@ def test_html_report_embeds_tables_rolls_and_links_audio_files_beside_it(tmp_pat
     assert (tmp_path / "page_files" / "fixture-full-markov-smoke-1.mid").is_file()
     assert 'href="page_files/fixture-full-markov-smoke-1.mid"' in page
     assert "Unconditional samples: no chords." in page
+
+
+def test_official_runs_are_never_averaged_with_own_runs_of_the_same_settings():
+    official = [dict(run_row("markov", s, 2.0), official=True) for s in (0, 1, 2)]
+    mine = [run_row("markov", 0, 9.0)]
+    entries = aggregate([*mine, *official, REFERENCE])
+    runs = [e for e in entries if e.kind == "run"]
+    assert [(e.official, e.seeds, e.stats["pitch_entropy"][0]) for e in runs] == [
+        (True, 3, 2.0), (False, 1, 9.0)]
+    text = to_markdown(entries)
+    assert "markov (smoke, 3 seeds, official)" in text and "markov (smoke, 1 seed) |" in text
