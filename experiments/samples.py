@@ -53,7 +53,7 @@ def save_grid(pieces: list[Piece], path: Path, title: str, columns: int = 4) -> 
     for ax in axes.ravel()[len(pieces):]:
         ax.axis("off")
     for i, (ax, piece) in enumerate(zip(axes.ravel(), pieces, strict=False)):
-        draw_roll(ax, piece, f"{title}, sample {i + 1}", scale, max_bars=None)
+        draw_roll(ax, piece, f"{title}, sample {i + 1}", scale, max_bars=None, max_labels=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -36,10 +36,12 @@ def pitch_scale(pieces: list[Piece]) -> tuple[int, int]:
 
 
 def draw_roll(ax: Any, piece: Piece, title: str, scale: tuple[int, int],
-              max_bars: int | None = MAX_BARS) -> None:
+              max_bars: int | None = MAX_BARS, max_labels: int = 24) -> None:
     """Draw ``piece`` (its first ``max_bars`` bars; all when None) on the matplotlib axes
     ``ax`` on the pitch ``scale``: note-name ticks on every C, bar numbers, bar lines,
-    chord symbols along the top, ``title`` (marked when the piece has no chords)."""
+    chord symbols along the top (a chord starting within 1/``max_labels`` of the panel
+    after the last label is left unlabelled, so symbols never overlap), ``title`` (marked
+    when the piece has no chords)."""
     low, high = scale
     steps = piece.n_steps if max_bars is None else min(piece.n_steps,
                                                        max_bars * piece.steps_per_bar)
@@ -54,11 +56,13 @@ def draw_roll(ax: Any, piece: Piece, title: str, scale: tuple[int, int],
     ax.set_xticks(range(0, steps + 1, piece.steps_per_bar),
                   [str(i + 1) for i in range(steps // piece.steps_per_bar + 1)], fontsize=7)
     ax.set_xlabel("bar", fontsize=7)
-    previous = None
+    previous, last_x = None, -steps
     for chord in piece.chord_list():
-        if chord.start < steps and chord.label != previous:
+        if chord.start < steps and chord.label != previous and (
+                chord.start - last_x >= steps / max_labels):
             ax.text(chord.start + 0.2, high + 1, chord_symbol(chord.label), fontsize=7,
                     va="bottom", clip_on=False, color="tab:red")
+            last_x = chord.start
         previous = chord.label
     ax.set_title(title + ("" if len(piece.chords) else " (no chords: unconditional)"),
                  fontsize=9, pad=14)
