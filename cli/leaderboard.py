@@ -2,9 +2,12 @@
 
 ``musebench leaderboard [--dataset D] [--format md|html|csv] [--out FILE] [--official]
 [--wandb] [--perf FILE]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
-``runs/results.jsonl``; ``--official`` adds the checked-in official results), adds the
+``runs/results.jsonl``; ``--official`` adds the checked-in official results, kept apart
+from the user's rows and labelled), adds the
 real-data reference row of each (dataset, view) shown and the published figures for it, and
-prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
+prints (or writes atomically) the report; HTML written with ``--out`` keeps its audio and
+MIDI files in ``<out stem>_files/`` beside the page. ``--wandb`` also logs it as a numeric
+``wandb.Table`` (its run files under the output folder, not the current one).
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
 (``--perf``, default ``perf.json`` beside the results store), and a Listening section
 holds the listening test's ranking when there are votes (``--arena DB``, default
@@ -14,6 +17,7 @@ holds the listening test's ranking when there are votes (``--arena DB``, default
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,7 +56,11 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     stores = list(args.results or [default_results_path()])
     if args.official:
         stores.append(OFFICIAL_RESULTS)
-    rows = [row for store in stores for row in read_rows(store)]
+    rows = []
+    for store in stores:
+        official = Path(store).resolve() == OFFICIAL_RESULTS.resolve()
+        rows += [dict(row, store_dir=str(Path(store).resolve().parent), official=official)
+                 for row in read_rows(store)]
     datasets = sorted({r["dataset"] for r in rows} | ({args.dataset} if args.dataset else set()))
     if not args.no_reference:
         for dataset in datasets:
@@ -68,18 +76,29 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
-def push_wandb(entries: list, names: list[str]) -> None:
-    """Log the leaderboard as a ``wandb.Table`` (offline unless configured otherwise)."""
+LEADERBOARD_COLUMNS = ("model", "dataset", "preset", "view", "kind", "official", "seeds",
+                       "metric", "mean", "ci_low", "ci_high")
+
+
+def leaderboard_table_rows(entries: list) -> list[list[Any]]:
+    """The W&B leaderboard table's rows: numbers, one per (entry, metric), the interval's
+    bounds in their own columns (W&B sorts and plots numbers, not ``a ± b`` strings)."""
+    from musebench.leaderboard.render import metric_names
+
+    return [[e.model, e.dataset, e.preset, e.view, e.kind, e.official, e.seeds, name,
+             *e.stats[name]] for e in entries for name in metric_names([e])]
+
+
+def push_wandb(entries: list, folder: Path) -> None:
+    """Log the leaderboard as a numeric ``wandb.Table`` (:data:`LEADERBOARD_COLUMNS`;
+    offline unless configured otherwise); the run's files go under ``folder``."""
     import wandb
 
     from musebench.experiments.tracking import PROJECT, wandb_mode
-    from musebench.leaderboard.render import cell
 
-    table = wandb.Table(columns=["model", "dataset", "preset", "kind", *names])
-    for e in entries:
-        table.add_data(e.model, e.dataset, e.preset, e.kind,
-                       *[cell(e.stats.get(n)) for n in names])
-    run = wandb.init(project=PROJECT, job_type="leaderboard", mode=wandb_mode())
+    table = wandb.Table(columns=list(LEADERBOARD_COLUMNS), data=leaderboard_table_rows(entries))
+    folder.mkdir(parents=True, exist_ok=True)
+    run = wandb.init(project=PROJECT, job_type="leaderboard", mode=wandb_mode(), dir=str(folder))
     try:
         run.log({"leaderboard": table})
     finally:
@@ -121,22 +140,55 @@ def load_listening(args: argparse.Namespace) -> dict[str, Any] | None:
     return load_summary(url)
 
 
+def official_note(args: argparse.Namespace, entries: list) -> list[str]:
+    """Sentences saying where the rows come from, when official and own rows are mixed."""
+    if not args.official:
+        return []
+    own = sum(e.kind == "run" and not e.official for e in entries)
+    stores = ", ".join(str(s) for s in args.results or [default_store()])
+    return ["Rows marked 'official' are the checked-in official results "
+            "(leaderboard/results/official.jsonl). "
+            + (f"The {own} other run rows are your own, from {stores}; they are never averaged "
+               "with the official ones." if own else "No rows of your own are shown.")]
+
+
+def default_store() -> Path:
+    from musebench.leaderboard.store import default_results_path
+
+    return default_results_path()
+
+
+def render(args: argparse.Namespace, entries: list) -> str:
+    """The page in ``args.format``; HTML with ``--out`` puts its audio and MIDI in
+    ``<out stem>_files/`` beside it."""
+    from musebench.leaderboard.html_report import to_html
+    from musebench.leaderboard.render import to_csv, to_markdown
+
+    if args.format == "csv":
+        return to_csv(entries)
+    extra = dict(performance=load_performance(args), listening=load_listening(args))
+    if args.format == "md":
+        return to_markdown(entries, notes=official_note(args, entries), **extra)
+    assets = args.out.with_name(args.out.stem + "_files") if args.out else None
+    if assets is not None and assets.is_dir():
+        shutil.rmtree(assets)
+    return to_html(entries, assets=assets, notes=official_note(args, entries), **extra)
+
+
 def run(args: argparse.Namespace) -> int:
-    from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
+    from musebench.leaderboard.render import aggregate
     from musebench.util import write_atomically
 
     entries = aggregate(collect_rows(args), args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
-    render = RENDERERS[args.format]
-    listening = load_listening(args)
-    text = (render(entries) if args.format == "csv"
-            else render(entries, performance=load_performance(args), listening=listening))
+    text = render(args, entries)
     if args.out:
         write_atomically(args.out, text)
         print(f"wrote {args.out}")
     else:
         sys.stdout.write(text)
     if args.wandb:
-        push_wandb(entries, metric_names(entries))
+        push_wandb(entries, Path(args.out).parent if args.out else
+                   Path(list(args.results or [default_store()])[0]).parent)
     return 0

@@ -2,7 +2,9 @@
 
 symusic (a C++ MIDI parser) reads files hundreds of times faster than pretty_midi and
 writes marker events, which pretty_midi cannot; chords travel through them as
-``chord:ROOT:quality`` markers so any tool's MIDI output can be scored with its chords.
+``chord:ROOT:quality`` markers so any tool's MIDI output can be scored with its chords,
+and are also written as notes on a quiet track of their own (``musebench:chords``) that a
+listener and common MIDI readers hear and show; reading leaves that track out.
 A generated sample's conditioning piece (``meta['condition']``) travels as a
 ``musebench:condition=ID`` marker, so listening tests can pair samples of one condition.
 Real-world files are read leniently: a RIFF ``RMID`` wrapper is unwrapped, and data
@@ -24,6 +26,7 @@ from musebench.datasets.piece import (
     NOTE_DTYPE,
     PITCH_NAMES,
     QUALITIES,
+    QUALITY_INTERVALS,
     Chord,
     Piece,
     make_chords,
@@ -36,6 +39,10 @@ NO_CHORD_MARKER = "chord:N"
 MELODY_MARKER = re.compile(r"^musebench:melody_track=(\d+)$")
 LENGTH_MARKER = re.compile(r"^musebench:length=(\d+)$")
 CONDITION_MARKER = re.compile(r"^musebench:condition=(.+)$")
+#: The written chords' own track: a quiet string pad a listener hears under the melody
+#: and common MIDI readers show; :func:`read_midi` leaves it out of the notes (the chords
+#: are read back from the markers).
+CHORD_TRACK, CHORD_PROGRAM, CHORD_VELOCITY, CHORD_ROOT_OCTAVE = "musebench:chords", 48, 40, 48
 
 
 class MidiReadError(ValueError):
@@ -65,6 +72,8 @@ def write_midi(piece: Piece, path: str | Path) -> Path:
             np.clip(notes["velocity"], 1, 127).astype(np.int8),
         )
         score.tracks.append(out)
+    if len(piece.chords):
+        score.tracks.append(_chord_track(piece, ticks))
     markers = []
     if piece.meta.get("melody_track") is not None:
         markers.append((0, f"musebench:melody_track={int(piece.meta['melody_track'])}"))
@@ -85,10 +94,25 @@ def write_midi(piece: Piece, path: str | Path) -> Path:
     return path
 
 
+def _chord_track(piece: Piece, ticks: int) -> symusic.Track:
+    """The chords as sustained notes: each chord's tones stacked upward from its root in
+    the octave of :data:`CHORD_ROOT_OCTAVE`, at :data:`CHORD_VELOCITY`."""
+    tones = [(c, c.root % 12 + offset) for c in piece.chord_list()
+             for offset in sorted(QUALITY_INTERVALS[c.quality])]
+    track = symusic.Track(CHORD_TRACK, CHORD_PROGRAM, False)
+    track.notes = symusic.Note.from_numpy(
+        np.array([c.start * ticks for c, _ in tones], dtype=np.int32),
+        np.array([c.duration * ticks for c, _ in tones], dtype=np.int32),
+        np.array([CHORD_ROOT_OCTAVE + pitch for _, pitch in tones], dtype=np.int8),
+        np.full(len(tones), CHORD_VELOCITY, dtype=np.int8))
+    return track
+
+
 def read_midi(path: str | Path, steps_per_beat: int = 4, **meta: Any) -> Piece:
     """Read a MIDI file into a Piece quantised to ``steps_per_beat`` steps per beat.
 
-    Drum tracks are left out (their pitches are instruments, not notes). Onsets and
+    Drum tracks and the written chords' track (:data:`CHORD_TRACK`) are left out (their
+    pitches are instruments or accompaniment, not notes). Onsets and
     offsets are rounded to the nearest step; a note shorter than a step keeps one step.
 
     Raises:
@@ -104,7 +128,7 @@ def read_midi(path: str | Path, steps_per_beat: int = 4, **meta: Any) -> Piece:
     columns = {name: [] for name in NOTE_DTYPE.names}
     track_names = []
     for track in score.tracks:
-        if track.is_drum or track.note_num() == 0:
+        if track.is_drum or track.note_num() == 0 or track.name == CHORD_TRACK:
             continue
         raw = track.notes.numpy()
         time, duration = raw["time"].astype(np.int64), raw["duration"].astype(np.int64)

@@ -210,7 +210,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     samples = model.generate(**config["generate"], conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
     mark_conditions(model, samples, test)
-    written = write_samples(samples, folder / "samples", audio=audio)
+    written = write_samples(samples, folder / "samples", audio=audio, title=config["name"])
     model.write_figures(samples, folder / "figures")
 
     # melody models are scored against melodies, polyphonic ones against full pieces
@@ -241,7 +241,8 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     }
     record_row(row, results, folder)
     tracking.log_samples(logger, run_name, written.png, written.wav, folder / "samples")
-    tracking.log_metrics(logger, metrics)
+    tracking.log_sample_table(logger, written.png, written.wav, samples)
+    tracking.log_metrics(logger, metrics, row)
     return BenchResult(folder, row, folder / "samples")
 
 

@@ -4,8 +4,10 @@ One project (``musebench``), ``group`` = model, ``job_type`` = ``bench``, tags f
 preset and precision, the full config. The run is Lightning's :class:`WandbLogger`, so the
 training curves land in it; the rank-0 stage after training reuses the same run for the
 piano-roll images, the audio and the samples artifact (:func:`log_samples`) and puts the
-final metrics in its summary (:func:`log_metrics`), then :func:`finish` closes it.
-``wandb.Audio`` needs the optional ``soundfile`` package; without it the WAVs travel in the
+final metrics, the run's model, dataset, preset, view, config hash, train time and
+throughput in its summary (:func:`log_metrics`), a table of the samples with their
+per-sample metrics (:func:`log_sample_table`), then :func:`finish` closes it.
+``wandb.Audio`` needs ``soundfile`` (a dependency); without it the WAVs travel in the
 artifact only.
 
 The run writes under ``<run folder>/wandb/``. Its id is kept in ``<run folder>/wandb-run-id``
@@ -123,11 +125,49 @@ def log_samples(logger: Any, name: str, images: list[Path], audio: list[Path],
                       "samples artifact only", stacklevel=2)
 
 
+#: Keys of a results row that go into the run's config (for filtering and grouping in the
+#: dashboard, :mod:`musebench.experiments.dashboard`) and its summary.
+ROW_KEYS = ("model", "dataset", "preset", "view", "config_hash")
+#: Costs of a results row that go into the run's summary.
+COST_KEYS = ("train_seconds", "samples_per_second")
+
+
 @never_fatal
-def log_metrics(logger: Any, metrics: dict[str, float]) -> None:
-    """Every final metric into the run's summary."""
-    if logger is not None:
-        logger.experiment.summary.update(metrics)
+def log_metrics(logger: Any, metrics: dict[str, float], row: dict[str, Any] | None = None
+                ) -> None:
+    """Every final metric into the run's summary; with the results ``row``, also its
+    :data:`ROW_KEYS` (into config and summary) and :data:`COST_KEYS` (train time and
+    sampling throughput, into the summary)."""
+    if logger is None:
+        return
+    run = logger.experiment
+    extra = {key: row[key] for key in (*ROW_KEYS, *COST_KEYS) if key in (row or {})}
+    run.config.update({key: extra[key] for key in ROW_KEYS if key in extra},
+                      allow_val_change=True)
+    run.summary.update({**metrics, **extra})
+
+
+@never_fatal
+def log_sample_table(logger: Any, images: list[Path], audio: list[Path],
+                     pieces: list[Any]) -> None:
+    """``samples/table``: one line per sample with its piano roll, audio (when rendered)
+    and per-sample metrics (:func:`musebench.metrics.per_piece` of ``pieces``)."""
+    if logger is None:
+        return
+    import wandb
+
+    from musebench.metrics import per_piece
+
+    metrics = per_piece(pieces)
+    names = list(metrics)
+    table = wandb.Table(columns=["sample", "piano_roll", "audio", *names])
+    sounds = {p.stem: p for p in audio}
+    for i, image in enumerate(images):
+        sound = sounds.get(image.stem)
+        table.add_data(image.stem, wandb.Image(str(image)),
+                       wandb.Audio(str(sound)) if sound is not None else None,
+                       *(float(metrics[n][i]) for n in names))
+    logger.experiment.log({"samples/table": table})
 
 
 @never_fatal

@@ -183,3 +183,32 @@ def test_torchrun_ddp_bench_is_one_wandb_run_and_one_row(tmp_path, session_cache
     run = read_run(runs[0])
     assert any("loss" in key for key in run["history"])
     assert run["summary"]["pitch_entropy"] == json.loads(rows[0])["metrics"]["pitch_entropy"]
+
+
+def test_summary_holds_costs_view_and_hash_and_a_sample_table(tmp_path, offline):
+    from musebench.datasets.piece import Piece, make_notes
+    from musebench.experiments.samples import write_samples
+
+    logger = tracking.bench_logger(tmp_path, CONFIG, [], "markov-table")
+    pieces = [Piece(make_notes(np.arange(4) * 4, 4, 60 + np.arange(4) * k)) for k in (1, 2)]
+    written = write_samples(pieces, tmp_path / "samples", audio=False)
+    tracking.log_sample_table(logger, written.png, written.wav, pieces)
+    row = {"model": "markov", "dataset": "fixture", "preset": "smoke", "view": "melody",
+           "config_hash": "abc123", "train_seconds": 1.25, "samples_per_second": 40.0}
+    tracking.log_metrics(logger, {"pitch_entropy": 2.0}, row)
+    tracking.finish(logger)
+
+    (run_dir,) = (tmp_path / "wandb").glob("offline-run-*")
+    summary = read_run(run_dir)["summary"]
+    assert {k: summary[k] for k in row} == row and summary["pitch_entropy"] == 2.0
+    records = finished_records(run_dir / f"run-{run_dir.name.rsplit('-', 1)[-1]}.wandb")
+    config = {item.key: json.loads(item.value_json) for r in records
+              if r.WhichOneof("record_type") == "config" for item in r.config.update}
+    assert {k: config[k] for k in ("dataset", "view", "config_hash")} == {
+        "dataset": "fixture", "view": "melody", "config_hash": "abc123"}
+    (table,) = run_dir.glob("files/media/table/samples/table_*.table.json")
+    content = json.loads(table.read_text())
+    assert content["columns"][:3] == ["sample", "piano_roll", "audio"]
+    assert "pitch_entropy" in content["columns"] and len(content["data"]) == 2
+    entropy = [line[content["columns"].index("pitch_entropy")] for line in content["data"]]
+    assert entropy == [2.0, 2.0]  # four distinct pitches each: log2(4) bits

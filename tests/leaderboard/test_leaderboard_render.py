@@ -10,15 +10,10 @@ import pytest
 
 from musebench.datasets.piece import Piece, make_notes
 from musebench.experiments.samples import write_samples
+from musebench.leaderboard.format import cell
+from musebench.leaderboard.html_report import to_html
 from musebench.leaderboard.reference import published_rows
-from musebench.leaderboard.render import (
-    aggregate,
-    cell,
-    seed_interval,
-    to_csv,
-    to_html,
-    to_markdown,
-)
+from musebench.leaderboard.render import aggregate, seed_interval, to_csv, to_markdown
 
 
 def run_row(model: str, seed: int, value: float, folder: str = "") -> dict:
@@ -44,7 +39,7 @@ def test_each_view_has_its_reference_column_beside_its_models():
     assert [(e.model, e.view) for e in entries] == [
         ("real data, melody (test vs train)", "melody"), ("markov", "melody"),
         ("real data, full (test vs train)", "full"), ("biaxial", "full")]
-    assert "| pitch_entropy | 2.5 | 2.5 ± " in to_markdown(entries)
+    assert "| pitch_entropy (≈ real) | 2.5 | 2.5 ± " in to_markdown(entries)
 
 
 def test_seed_interval_is_the_student_t_interval_worked_by_hand():
@@ -88,11 +83,17 @@ def test_markdown_and_csv_show_runs_beside_the_reference():
     rows = [run_row("markov", 0, 2.0), run_row("random", 0, 4.0), REFERENCE]
     rows[0]["metrics"]["pitch_entropy_ci_low"] = 1.0  # the scorer's companion: not a row
     text = to_markdown(aggregate(rows))
-    lines = [line for line in text.splitlines() if line.startswith("| ")]
+    table = text[:text.index("## Glossary")]
+    lines = [line for line in table.splitlines() if line.startswith("| ")]
     assert lines == ["| metric | real data (test vs train) | markov (smoke, 1 seed) | "
                      "random (smoke, 1 seed) |",
-                     "| pitch_entropy | 3 | 2 | 4 |"]
-    assert "markov,fixture,smoke,run,1,pitch_entropy,2.0" in to_csv(aggregate(rows))
+                     "| pitch_entropy (≈ real) | 3 | 2 | 4 |"]
+    assert "#### pitch" in table
+    csv_lines = to_csv(aggregate(rows)).splitlines()
+    assert csv_lines[0] == "model,dataset,seed,metric,value,ci_low,ci_high,preset,view,kind,official"
+    assert "markov,fixture,0,pitch_entropy,2.0,1.0,,smoke,full,run,False" in csv_lines
+    assert "real data (test vs train),fixture,,pitch_entropy,3.0,,,-,full,reference,False" in (
+        csv_lines)
 
 
 def test_published_figures_get_their_own_table_with_sources():
@@ -111,12 +112,27 @@ def test_published_rows_carry_their_citation():
     assert 0 < jsb[0]["metrics"]["frame_accuracy"] < 1
 
 
-def test_html_report_embeds_tables_charts_and_sample_rolls(tmp_path):
+def test_html_report_embeds_tables_rolls_and_links_audio_files_beside_it(tmp_path):
     piece = Piece(make_notes(np.arange(8) * 2, 2, 60 + np.arange(8)), meta={"id": "s"})
-    write_samples([piece, piece], tmp_path / "samples", audio=False)
-    page = to_html(aggregate([run_row("markov", 0, 2.0, str(tmp_path)), REFERENCE]))
-    assert page.count("<table>") == 1 and "real data (test vs train)" in page
+    write_samples([piece, piece], tmp_path / "run" / "samples", audio=False)
+    rows = [dict(run_row("markov", 0, 2.0, "run"), store_dir=str(tmp_path)), REFERENCE]
+    page = to_html(aggregate(rows), assets=tmp_path / "page_files")
+    assert "real data (test vs train)" in page and 'id="glossary"' in page
     images = re.findall(r'<img [^>]*src="([^"]+)"', page)
-    assert len(images) == 2  # the pitch_entropy chart and the sample grid
+    assert len(images) == 1  # the roll; pitch_entropy is no headline metric: no chart
     assert all(src.startswith("data:image/png;base64,") for src in images)
-    assert "http" not in page  # self-contained
+    assert "http" not in page
+    assert (tmp_path / "page_files" / "fixture-full-markov-smoke-1.mid").is_file()
+    assert 'href="page_files/fixture-full-markov-smoke-1.mid"' in page
+    assert "Unconditional samples: no chords." in page
+
+
+def test_official_runs_are_never_averaged_with_own_runs_of_the_same_settings():
+    official = [dict(run_row("markov", s, 2.0), official=True) for s in (0, 1, 2)]
+    mine = [run_row("markov", 0, 9.0)]
+    entries = aggregate([*mine, *official, REFERENCE])
+    runs = [e for e in entries if e.kind == "run"]
+    assert [(e.official, e.seeds, e.stats["pitch_entropy"][0]) for e in runs] == [
+        (True, 3, 2.0), (False, 1, 9.0)]
+    text = to_markdown(entries)
+    assert "markov (smoke, 3 seeds, official)" in text and "markov (smoke, 1 seed) |" in text

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from musebench.cli import main
+from musebench.leaderboard.html_report import to_html
 from musebench.leaderboard.performance import HEADER, performance_rows
-from musebench.leaderboard.render import to_html, to_markdown
+from musebench.leaderboard.render import to_markdown
 
 PERF = {
     "machine": {"processor": "x86_64", "cpus": 2},

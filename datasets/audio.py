@@ -1,0 +1,70 @@
+"""MIDI to audio: fluidsynth with a General MIDI soundfont, compressed through soundfile.
+
+Audio is optional: without the ``fluidsynth`` program or a soundfont (``make
+install-audio``) nothing is rendered and callers show MIDI only. Compressed audio is Ogg
+Vorbis (a few dozen kB per sample where a WAV is megabytes), FLAC where libsndfile lacks
+Vorbis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+SOUNDFONTS: tuple[str, ...] = (
+    "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "/usr/share/soundfonts/FluidR3_GM.sf2",
+    "/usr/share/sounds/sf2/TimGM6mb.sf2",
+    "/usr/share/soundfonts/default.sf2",
+)
+
+
+def find_soundfont() -> Path | None:
+    """``$MUSEBENCH_SOUNDFONT`` or the first installed GM soundfont, else None."""
+    candidates = [os.environ.get("MUSEBENCH_SOUNDFONT", ""), *SOUNDFONTS]
+    return next((Path(c) for c in candidates if c and Path(c).is_file()), None)
+
+
+def can_render() -> bool:
+    """Whether fluidsynth and a soundfont are installed."""
+    return shutil.which("fluidsynth") is not None and find_soundfont() is not None
+
+
+def render_wav(midi: Path, wav: Path, soundfont: Path, sample_rate: int = 22050) -> Path | None:
+    """Render ``midi`` to ``wav`` with fluidsynth; None (and no file) if it fails."""
+    command = ["fluidsynth", "-ni", "-g", "0.8", "-r", str(sample_rate), "-F", str(wav),
+               str(soundfont), str(midi)]
+    result = subprocess.run(command, capture_output=True, timeout=120, check=False)
+    if result.returncode != 0 or not wav.exists():
+        wav.unlink(missing_ok=True)
+        return None
+    return wav
+
+
+def compress(wav: Path, stem: Path) -> Path:
+    """``wav`` as ``stem.ogg`` (Vorbis), or ``stem.flac`` where Vorbis is not available."""
+    import soundfile
+
+    data, rate = soundfile.read(str(wav))
+    target = stem.with_suffix(".ogg")
+    try:
+        soundfile.write(str(target), data, rate, format="OGG", subtype="VORBIS")
+    except (soundfile.LibsndfileError, ValueError, TypeError):
+        target.unlink(missing_ok=True)
+        target = stem.with_suffix(".flac")
+        soundfile.write(str(target), data, rate, format="FLAC")
+    return target
+
+
+def midi_to_compressed(midi: Path, stem: Path) -> Path | None:
+    """Render ``midi`` and write it compressed at ``stem`` (suffix added); None without
+    fluidsynth or a soundfont, or when rendering fails."""
+    soundfont = find_soundfont()
+    if shutil.which("fluidsynth") is None or soundfont is None:
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        wav = render_wav(midi, Path(scratch) / "audio.wav", soundfont)
+        return compress(wav, stem) if wav else None

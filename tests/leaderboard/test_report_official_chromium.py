@@ -1,0 +1,97 @@
+"""Acceptance (#17): the official report, opened in headless Chromium, shows the headline
+tables, the glossary, a labelled audio player and a piano roll per official model, and
+weighs under 20 MB with its audio files.
+
+The official rows have no committed samples yet, so the test gives each official row's
+latest seed two samples made from the fixture (melody lines; with their chords for
+conditional models, without for unconditional ones), in run folders *relative to a copy of
+the official store*, the layout the renderer reads. Skips without Chromium, or without
+fluidsynth and a soundfont (no audio to play).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from musebench.cli.main import main
+from musebench.datasets.audio import can_render
+from musebench.datasets.piece import Piece
+from musebench.datasets.sources.fixture import Fixture
+from musebench.datasets.views import apply_view
+from musebench.experiments.samples import write_samples
+from musebench.leaderboard import store
+from musebench.models import get_model
+
+BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")
+                if shutil.which(b)), None)
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
+
+
+def chromium(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([BROWSER, *FLAGS, *args], capture_output=True, text=True, timeout=90,
+                          check=True)
+
+
+def official_copy_with_samples(folder) -> list[str]:
+    """The official rows in ``folder/official.jsonl`` with relative run folders; the
+    latest seed of each gets two fixture samples. Returns the official models."""
+    melodies = apply_view(list(Fixture().read(None)), "melody")
+    lines, latest = [], {}
+    for raw in store.OFFICIAL_RESULTS.read_text().splitlines():
+        row = json.loads(raw)
+        row["folder"] = f"runs/{row['model']}/seed{row['seed']}"
+        latest[row["model"]] = row["folder"]
+        lines.append(json.dumps(row))
+    for index, (model, run) in enumerate(sorted(latest.items())):
+        chosen = melodies[2 * index % len(melodies):][:2]
+        if not get_model(model).conditional:
+            chosen = [Piece(p.notes, steps_per_beat=p.steps_per_beat, meta=dict(p.meta))
+                      for p in chosen]
+        write_samples(chosen, folder / run / "samples", audio=False)
+    (folder / "official.jsonl").write_text("\n".join(lines) + "\n")
+    return sorted(latest)
+
+
+@pytest.mark.slow  # a browser and fluidsynth renders take several seconds
+@pytest.mark.skipif(BROWSER is None, reason="chromium is not installed (apt-get install -y "
+                    "chromium) — cannot render the report")
+@pytest.mark.skipif(not can_render(), reason="fluidsynth or a soundfont is not installed "
+                    "(make install-audio) — the report would have no audio")
+def test_official_report_in_chromium(tmp_path, monkeypatch):
+    models = official_copy_with_samples(tmp_path)
+    monkeypatch.setattr(store, "OFFICIAL_RESULTS", tmp_path / "official.jsonl")
+    page = tmp_path / "report" / "official.html"
+    assert main(["leaderboard", "--official", "--results", str(tmp_path / "mine.jsonl"),
+                 "--no-reference", "--format", "html", "--out", str(page)]) == 0
+
+    size = sum(p.stat().st_size for p in page.parent.rglob("*") if p.is_file())
+    assert size < 20e6
+    audio_files = sorted((page.parent / "official_files").glob("*.ogg")) or sorted(
+        (page.parent / "official_files").glob("*.flac"))
+    assert len(audio_files) == 2 * len(models)
+
+    dom = chromium("--dump-dom", page.as_uri()).stdout
+    assert dom.count('class="headline"') == 1 and "oa_mean ↑" in dom
+    assert 'id="glossary"' in dom and "Entropy (bits) of the pitch-class distribution" in dom
+    assert "Rows marked 'official'" in dom
+    for model in models:
+        label = f"{model} (standard, 3 seeds, official)"
+        assert f'alt="piano roll of {label}"' in dom
+        assert f'<audio controls="" preload="none" aria-label="{label}, sample 1"' in dom
+        assert f'href="official_files/bach-melody-{model}-standard-official-1.mid"' in dom
+    assert dom.count("Unconditional samples: no chords.") == sum(
+        not get_model(m).conditional for m in models)
+
+    shot = tmp_path / "shot.png"
+    chromium(f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri())
+    pixels = imread(shot)[..., :3]
+    assert pixels.std() > 0.05  # not a blank page
+    # the headline's best cell is green (#e6f4e6): the styled table is on screen
+    green = np.abs(pixels - np.array([0xE6, 0xF4, 0xE6]) / 255).max(axis=-1) < 0.02
+    assert green.sum() > 200
