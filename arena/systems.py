@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from musebench.datasets.piece import Piece
+import numpy as np
+
+from musebench.datasets.piece import CHORD_DTYPE, Piece
 
 REAL = "real data"
 
@@ -53,6 +55,9 @@ def write_clip(piece: Piece, system: str, condition: str | None, folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     cut = piece.slice(0, min(piece.n_steps, bars * piece.steps_per_bar))
     cut.meta.pop("condition", None)  # the clip itself does not tell its system or pair
+    # Only what the system played: the written chord track would be heard under real and
+    # conditional clips and not under unconditional ones, telling listeners who is who.
+    cut.chords = np.empty(0, dtype=CHORD_DTYPE)
     handle, temporary = tempfile.mkstemp(suffix=".mid", dir=folder)
     os.close(handle)
     data = cut.to_midi(temporary).read_bytes()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import symusic
 from arena_study import make_results
 
 from musebench.arena.pairs import PairSampler
 from musebench.arena.systems import REAL, study_systems
+from musebench.datasets import load
 from musebench.datasets.midi import read_midi, write_midi
 from musebench.datasets.piece import Piece, make_notes
 from musebench.leaderboard.store import read_rows
@@ -70,3 +72,15 @@ def test_bench_marks_the_conditions_of_a_conditional_models_samples():
     unconditional = get_model("random").__new__(get_model("random"))
     mark_conditions(unconditional, [fresh := Piece(make_notes([0], 4, [62]))], conditions)
     assert "condition" not in fresh.meta
+
+
+def test_clips_carry_no_chord_track_so_conditional_systems_do_not_stand_out(tmp_path):
+    from musebench.arena.systems import write_clip
+    from musebench.datasets.midi import CHORD_TRACK
+
+    piece = load("fixture").split("test")[0]
+    assert len(piece.chords), "the fixture's chorales carry chords"
+    clip = write_clip(piece, "real", piece.meta["id"], tmp_path, bars=2)
+    tracks = [track.name for track in symusic.Score(str(clip.midi)).tracks]
+    assert CHORD_TRACK not in tracks and tracks
+    assert len(piece.chords), "the caller's piece keeps its chords"
