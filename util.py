@@ -5,16 +5,19 @@
 - :func:`finite` and :func:`strict_json`: NaN/inf become ``null``, so every JSON file
   musebench writes is strict JSON that any reader accepts.
 - :func:`usable_cores`: the cores this process may run on (threads per process, grid jobs).
+- :func:`did_you_mean`: the closest known name to a mistyped one, for error messages.
 
 It imports nothing from musebench, so any module may import it.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,3 +63,10 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def did_you_mean(name: str, names: Iterable[str]) -> str:
+    """``"; did you mean X?"`` for the closest of ``names`` to a mistyped ``name`` (difflib),
+    or ``""`` when none is close; the tail of an "unknown name" error message."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
