@@ -6,6 +6,7 @@
   musebench writes is strict JSON that any reader accepts.
 - :func:`usable_cores`: the cores this process may run on (threads per process, grid jobs).
 - :func:`did_you_mean`: the closest known name to a mistyped one, for error messages.
+- :func:`progress`: a progress bar on a terminal (tqdm), nothing in a log file or a pipe.
 
 It imports nothing from musebench, so any module may import it.
 """
@@ -17,9 +18,11 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def write_atomically(path: Path, data: bytes | str) -> None:
@@ -70,3 +73,17 @@ def did_you_mean(name: str, names: Iterable[str]) -> str:
     or ``""`` when none is close; the tail of an "unknown name" error message."""
     close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
+
+
+def progress(items: Iterable[T], what: str, total: int | None = None) -> Iterator[T]:
+    """``items``, with a tqdm progress bar on stderr (``what``: the label, e.g. ``"read
+    jsb"``) when stderr is a terminal; a plain pass-through otherwise, so logs, pipes and
+    tests see no bar. The bar disappears when done (the caller prints the result)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=what, total=total, leave=False, unit="", dynamic_ncols=True)

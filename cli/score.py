@@ -33,7 +33,7 @@ from musebench.datasets.midi_files import list_midi_files, read_one
 from musebench.datasets.piece import Piece
 from musebench.datasets.views import VIEWS
 from musebench.experiments.config import PRESETS
-from musebench.util import strict_json, write_atomically
+from musebench.util import progress, strict_json, write_atomically
 
 
 def register(subparsers: Any) -> None:
@@ -72,7 +72,7 @@ def read_folder(folder: Path, steps_per_beat: int) -> tuple[list[Piece], list[st
     if not paths:
         raise ValueError(f"{folder}: no .mid or .midi files found")
     pieces = []
-    for path in paths:  # one file at a time: a broken file skips that file only
+    for path in progress(paths, "read samples"):  # one at a time: a broken file skips only it
         result, warning = read_one((str(path), path.relative_to(folder).as_posix(),
                                     steps_per_beat, f"score:{folder}"), keep_empty=True)
         if warning:
