@@ -53,13 +53,11 @@ def _subparsers(parser: argparse.ArgumentParser):
                     yield f"{name} {inner}", subsub
 
 
-@pytest.mark.parametrize("command", ["bench", "bench-all", "score", "data prepare",
-                                     "data info", "models"])
-def test_every_option_has_help(command):
-    parsers = dict(_subparsers(build_parser()))
-    for action in parsers[command]._actions:
-        if action.option_strings and action.help != argparse.SUPPRESS:
-            assert action.help, f"musebench {command} {action.option_strings[0]}: no help"
+def test_every_option_of_every_command_has_help():
+    for command, parser in _subparsers(build_parser()):
+        for action in parser._actions:
+            if action.option_strings and action.help != argparse.SUPPRESS:
+                assert action.help, f"musebench {command} {action.option_strings[0]}: no help"
 
 
 def test_help_shows_defaults(capsys):
