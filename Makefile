@@ -34,12 +34,15 @@ JOBS      ?= 1
 
 .PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf
 
+# `make install PY=python3` installs into that interpreter instead (no venv is made).
 install:
+ifeq ($(origin PY),file)
 	@if [ -z "$(ACTIVE_ENV)" ] && [ ! -x $(VENV)/bin/python ]; then \
 	  echo "make install: creating the project virtual environment $(VENV) with $(PYTHON)"; \
 	  $(PYTHON) -m venv $(VENV) || { echo "make install: '$(PYTHON) -m venv' failed;" \
 	    "on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }; \
 	fi
+endif
 	@$(MAKE) --no-print-directory install-packages
 
 # A separate make, so that PY names the venv the step above may just have created.

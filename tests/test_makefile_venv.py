@@ -27,6 +27,8 @@ def test_install_creates_the_venv_outside_an_environment(tmp_path: Path):
     out = dry_run("install", f"VENV={venv}", "PYTHON=/usr/bin/python3")
     assert f"/usr/bin/python3 -m venv {venv}" in out
     assert "install-packages" in out  # a second make, which sees the new venv
+    # an interpreter named on the command line is used as is: no venv
+    assert "-m venv" not in dry_run("install", f"VENV={venv}", "PY=/opt/python/bin/python3")
 
 
 def test_targets_use_the_project_venv_once_it_exists(tmp_path: Path):
