@@ -1,6 +1,17 @@
 # musebench: `make install` then `make test`. See README.md.
+#
+# PYTHON is the interpreter that builds the environment. Outside an active virtual
+# environment, `make install` creates a project venv ($(VENV)) with it (PEP 668: Debian's
+# own python3 refuses `pip install` outside one), and every target runs that venv's python.
+# Inside an active venv or conda environment, that environment's python is used as is.
 PYTHON    ?= python3
-PIP       ?= $(PYTHON) -m pip
+VENV      ?= .venv
+# The python every target runs: the active environment's, else the project venv's once
+# `make install` made it, else PYTHON (a machine set up by hand). Evaluated when used, so
+# `make install test` in one call runs the tests in the venv it just made.
+ACTIVE_ENV = $(VIRTUAL_ENV)$(CONDA_PREFIX)
+PY         = $(if $(ACTIVE_ENV),python,$(shell test -x $(VENV)/bin/python && echo $(VENV)/bin/python || echo $(PYTHON)))
+PIP        = $(PY) -m pip
 # The CPU wheel by default (a plain `torch` pulls gigabytes of CUDA packages);
 # on a GPU machine: make install TORCH='torch==2.13.0 --index-url <your CUDA wheel index>'
 TORCH     ?= torch==2.13.0
@@ -8,54 +19,72 @@ MODEL     ?= markov
 DATASET   ?=
 PRESET    ?= standard
 SEED      ?= 0
-DEVICES   ?= 1
-PRECISION ?= 32-true
-STRATEGY  ?= auto
-NODES     ?= 1
+# Empty: the config's setting (Lightning's default where the config has none). Giving the
+# default explicitly (PRECISION=32-true) names the same run: `make bench RESUME=1` finds it.
+DEVICES   ?=
+PRECISION ?=
+STRATEGY  ?=
+NODES     ?=
+RESUME    ?=
 OUT       ?= runs
 MODELS    ?=
 DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-audio test lint regress regress-update bench bench-all leaderboard perf
+.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf
 
+# `make install PY=python3` installs into that interpreter instead (no venv is made).
 install:
+ifeq ($(origin PY),file)
+	@if [ -z "$(ACTIVE_ENV)" ] && [ ! -x $(VENV)/bin/python ]; then \
+	  echo "make install: creating the project virtual environment $(VENV) with $(PYTHON)"; \
+	  $(PYTHON) -m venv $(VENV) || { echo "make install: '$(PYTHON) -m venv' failed;" \
+	    "on Debian/Ubuntu: apt-get install python3-venv" >&2; exit 1; }; \
+	fi
+endif
+	@$(MAKE) --no-print-directory install-packages
+
+# A separate make, so that PY names the venv the step above may just have created.
+install-packages:
 	$(PIP) install $(TORCH)
 	$(PIP) install -e ".[dev]"
+	@echo "make install: done; run the command as $(PY) -m musebench (or activate $(VENV))"
 
 install-audio:  # optional: WAV rendering of samples
 	apt-get update && apt-get install -y fluidsynth fluid-soundfont-gm
 
 test: lint
-	$(PYTHON) -m pytest -q
+	$(PY) -m pytest -q
 
 lint:
-	$(PYTHON) -m ruff check .
+	$(PY) -m ruff check .
 
 # The CI regression gate: every model's smoke run on the fixture against tests/regression/.
 # One torch thread (pinned in the run) and one BLAS thread, so every run sums in one order.
 regress:
-	OMP_NUM_THREADS=1 musebench regress
+	OMP_NUM_THREADS=1 $(PY) -m musebench regress
 
 # Re-bless the golden files (2 pinned runs + 1 at 2 threads per model) after a deliberate
 # change; prints the table of what changed. Review it and commit tests/regression/.
 regress-update:
-	OMP_NUM_THREADS=1 musebench regress --update
+	OMP_NUM_THREADS=1 $(PY) -m musebench regress --update
 
 bench:
-	musebench bench --model $(MODEL) $(if $(DATASET),--dataset $(DATASET)) --preset $(PRESET) \
-	  --seed $(SEED) --devices $(DEVICES) --strategy $(STRATEGY) --num-nodes $(NODES) \
-	  --precision $(PRECISION) --out $(OUT)
+	$(PY) -m musebench bench --model $(MODEL) $(if $(DATASET),--dataset $(DATASET)) \
+	  --preset $(PRESET) --seed $(SEED) $(if $(DEVICES),--devices $(DEVICES)) \
+	  $(if $(STRATEGY),--strategy $(STRATEGY)) $(if $(NODES),--num-nodes $(NODES)) \
+	  $(if $(PRECISION),--precision $(PRECISION)) --out $(OUT) \
+	  $(if $(filter 1 yes true,$(RESUME)),--resume)
 
 bench-all:
-	musebench bench-all --preset $(PRESET) $(if $(MODELS),--models $(MODELS)) \
+	$(PY) -m musebench bench-all --preset $(PRESET) $(if $(MODELS),--models $(MODELS)) \
 	  $(if $(DATASETS),--datasets $(DATASETS)) --seeds $(SEEDS) --jobs $(JOBS) --out $(OUT)
-	musebench leaderboard --format md --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
+	$(PY) -m musebench leaderboard --format md --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
 leaderboard:
-	musebench leaderboard --format html --out $(OUT)/leaderboard.html \
+	$(PY) -m musebench leaderboard --format html --out $(OUT)/leaderboard.html \
 	  --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
 perf:
-	$(PYTHON) -m musebench.perf --out $(OUT)/perf.json
+	$(PY) -m musebench.perf --out $(OUT)/perf.json

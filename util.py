@@ -5,18 +5,24 @@
 - :func:`finite` and :func:`strict_json`: NaN/inf become ``null``, so every JSON file
   musebench writes is strict JSON that any reader accepts.
 - :func:`usable_cores`: the cores this process may run on (threads per process, grid jobs).
+- :func:`did_you_mean`: the closest known name to a mistyped one, for error messages.
+- :func:`progress`: a progress bar on a terminal (tqdm), nothing in a log file or a pipe.
 
 It imports nothing from musebench, so any module may import it.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def write_atomically(path: Path, data: bytes | str) -> None:
@@ -60,3 +66,24 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def did_you_mean(name: str, names: Iterable[str]) -> str:
+    """``"; did you mean X?"`` for the closest of ``names`` to a mistyped ``name`` (difflib),
+    or ``""`` when none is close; the tail of an "unknown name" error message."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def progress(items: Iterable[T], what: str, total: int | None = None) -> Iterator[T]:
+    """``items``, with a tqdm progress bar on stderr (``what``: the label, e.g. ``"read
+    jsb"``) when stderr is a terminal; a plain pass-through otherwise, so logs, pipes and
+    tests see no bar. The bar disappears when done (the caller prints the result)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        yield from items
+        return
+    from tqdm import tqdm
+
+    yield from tqdm(items, desc=what, total=total, leave=False, unit="", dynamic_ncols=True)

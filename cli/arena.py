@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "(default: sqlite:///arena.sqlite beside the results store)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (0.0.0.0 for a study on the LAN)")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=int, default=8000, help="TCP port to listen on")
     serve.add_argument("--question", default=None,
                        help='what listeners are asked (default: "Which is more musical?")')
     serve.add_argument("--bars", type=int, default=8, help="clip length in bars")

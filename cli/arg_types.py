@@ -14,16 +14,17 @@ import argparse
 PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed", "16-mixed")
 
 
-def _whole(text: str) -> int:
+def whole(text: str) -> int:
+    """A whole number (a grid task index)."""
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"{text} is not a whole number") from None
 
 
 def positive_int(text: str) -> int:
     """A whole number >= 1 (devices, nodes, bootstrap resamples, steps per beat, jobs)."""
-    value = _whole(text)
+    value = whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not allowed: expected a whole number "
                                          ">= 1")
@@ -32,7 +33,7 @@ def positive_int(text: str) -> int:
 
 def seed(text: str) -> int:
     """A random seed: a whole number from 0 to 2**32 - 1 (what NumPy and Lightning accept)."""
-    value = _whole(text)
+    value = whole(text)
     if not 0 <= value < 2**32:
         raise argparse.ArgumentTypeError(f"{value} is not allowed: a seed is a whole number "
                                          "from 0 to 4294967295")
@@ -42,6 +43,6 @@ def seed(text: str) -> int:
 def precision(text: str) -> str:
     """One of :data:`PRECISIONS`."""
     if text not in PRECISIONS:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed: expected one of "
+        raise argparse.ArgumentTypeError(f"{text} is not allowed: expected one of "
                                          f"{', '.join(PRECISIONS)}")
     return text

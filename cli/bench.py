@@ -14,21 +14,29 @@ import sys
 from pathlib import Path
 
 from musebench.cli import arg_types
+from musebench.cli.names import choice
+from musebench.cli.summary import format_summary
 from musebench.experiments.config import PRESETS
 from musebench.experiments.grid import Cell
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", choices=PRESETS, default="standard")
-    parser.add_argument("--seed", type=arg_types.seed, default=0)
-    parser.add_argument("--devices", type=arg_types.positive_int, default=None)
+    parser.add_argument("--preset", type=choice("preset", PRESETS), default="standard",
+                        metavar="{" + ",".join(PRESETS) + "}",
+                        help="config preset: smoke (seconds, on the fixture), standard, paper")
+    parser.add_argument("--seed", type=arg_types.seed, default=0,
+                        help="seeds Python, NumPy, torch and sampling")
+    parser.add_argument("--devices", type=arg_types.positive_int, default=None,
+                        help="Trainer devices (default: the config's, else Lightning's)")
     parser.add_argument("--precision", type=arg_types.precision, default=None,
-                        help=f"Trainer precision: {', '.join(arg_types.PRECISIONS)}")
+                        help=f"Trainer precision: {', '.join(arg_types.PRECISIONS)} "
+                             "(default: the config's, else 32-true)")
     parser.add_argument("--strategy", default=None,
                         help="Trainer strategy, e.g. ddp (default: the config's / Lightning's)")
     parser.add_argument("--num-nodes", type=arg_types.positive_int, default=None,
                         help="nodes of a multi-node run (launched by torchrun or SLURM)")
-    parser.add_argument("--out", type=Path, default=Path("runs"))
+    parser.add_argument("--out", type=Path, default=Path("runs"),
+                        help="root folder of the run folders")
     parser.add_argument("--results", type=Path, default=None,
                         help="results store (default: $MUSEBENCH_RESULTS or <out>/results.jsonl)")
     parser.add_argument("--no-audio", dest="audio", action="store_false",
@@ -40,7 +48,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``bench`` and ``bench-all``."""
     one = subparsers.add_parser("bench", help="train, sample, score and record one model")
-    one.add_argument("--model", required=True)
+    one.add_argument("--model", required=True, help="a name from `musebench models`")
     one.add_argument("--dataset", default=None, help="data source (default: the config's)")
     one.add_argument("--resume", action="store_true",
                      help="continue from the last checkpoint of the same settings")
@@ -60,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="write an sbatch array script (one task per cell) instead of running")
     every.add_argument("--sbatch", action="append", default=[], metavar="OPTION",
                        help="extra #SBATCH option for --slurm, e.g. --sbatch=--gpus-per-node=4")
-    every.add_argument("--task-index", type=int, default=None,
+    every.add_argument("--task-index", type=arg_types.whole, default=None,
                        help="run only this cell of the grid (a SLURM array task)")
     _common(every)
     every.set_defaults(func=run_all)
@@ -81,10 +89,21 @@ def run_one(args: argparse.Namespace) -> int:
                    overrides=args.overrides, resume=args.resume, data_root=args.data_root,
                    results=_results(args), audio=args.audio)
     if result is not None:
-        print(f"run {result.row['run_id']}: samples in {result.samples}")
-        for key, value in sorted(result.row["metrics"].items()):
-            print(f"  {key:40s} {value:.4g}")
+        print(format_summary(result.row, _reference(result.row, args.data_root),
+                             _results(args) or args.out / "results.jsonl"))
     return 0
+
+
+def _reference(row: dict, data_root: Path | None) -> dict | None:
+    """The real data's metrics in the run's view, or None (with the reason) if they
+    cannot be computed; the run itself is done and recorded either way."""
+    from musebench.experiments.scoring import real_data_row
+
+    try:
+        return real_data_row(row["dataset"], data_root, view=row["view"])["metrics"]
+    except (ValueError, KeyError, FileNotFoundError, OSError) as error:
+        print(f"(no real-data reference: {error})", file=sys.stderr)
+        return None
 
 
 def run_all(args: argparse.Namespace) -> int:

@@ -38,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--significant-only", action="store_true",
                         help="list the significant differences only")
     parser.add_argument("--level", type=float, default=0.95, help="interval level")
-    parser.add_argument("--format", choices=("text", "md"), default="text")
+    parser.add_argument("--format", choices=("text", "md"), default="text",
+                        help="aligned text or a Markdown table")
     parser.set_defaults(func=run)
 
 

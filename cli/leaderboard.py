@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``leaderboard``."""
     parser = subparsers.add_parser("leaderboard", help="render the leaderboard")
     parser.add_argument("--dataset", default=None, help="show only this dataset")
-    parser.add_argument("--format", choices=("md", "html", "csv"), default="md")
+    parser.add_argument("--format", choices=("md", "html", "csv"), default="md",
+                        help="Markdown tables, an HTML report, or tidy CSV")
     parser.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
     parser.add_argument("--results", type=Path, action="append", default=None,
                         help="results store(s) (default: $MUSEBENCH_RESULTS or runs/results.jsonl)")
@@ -93,7 +94,6 @@ def push_wandb(entries: list, folder: Path) -> None:
     """Log the leaderboard as a numeric ``wandb.Table`` (:data:`LEADERBOARD_COLUMNS`;
     offline unless configured otherwise); the run's files go under ``folder``."""
     import wandb
-
     from musebench.experiments.tracking import PROJECT, wandb_mode
 
     table = wandb.Table(columns=list(LEADERBOARD_COLUMNS), data=leaderboard_table_rows(entries))

@@ -10,6 +10,12 @@ the view the bench uses for ``--model`` at ``--preset`` (with that config's data
 A file that cannot be read is skipped with its reason on stderr and counted in
 ``n_skipped_files``. Scoring the real test split written as MIDI gives every table's
 reference row.
+
+The JSON (``--json``, ``--out``) says what was scored against what, like a results row:
+``{"musebench": version, "samples": folder, "n_files", "dataset", "split": "test",
+"memorisation_split": "train", "view", "steps_per_beat", "max_pieces", "bootstrap",
+"model", "preset", "metrics": {…}}``, so its numbers can be matched with the leaderboard
+row of the same samples (same dataset, view and grid).
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from musebench import __version__
 from musebench.cli import arg_types
+from musebench.cli.names import choice
 from musebench.datasets.midi_files import list_midi_files, read_one
 from musebench.datasets.piece import Piece
 from musebench.datasets.views import VIEWS
 from musebench.experiments.config import PRESETS
-from musebench.util import strict_json, write_atomically
+from musebench.util import progress, strict_json, write_atomically
 
 
 def register(subparsers: Any) -> None:
@@ -40,7 +48,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--model", default=None,
                         help="score as the bench of this model does (its view, data set "
                              "and max_pieces at --preset)")
-    parser.add_argument("--preset", choices=PRESETS, default="standard",
+    parser.add_argument("--preset", type=choice("preset", PRESETS), default="standard",
+                        metavar="{" + ",".join(PRESETS) + "}",
                         help="the --model config's preset (default: standard)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="--model config override, e.g. "
@@ -63,7 +72,7 @@ def read_folder(folder: Path, steps_per_beat: int) -> tuple[list[Piece], list[st
     if not paths:
         raise ValueError(f"{folder}: no .mid or .midi files found")
     pieces = []
-    for path in paths:  # one file at a time: a broken file skips that file only
+    for path in progress(paths, "read samples"):  # one at a time: a broken file skips only it
         result, warning = read_one((str(path), path.relative_to(folder).as_posix(),
                                     steps_per_beat, f"score:{folder}"), keep_empty=True)
         if warning:
@@ -93,7 +102,13 @@ def run_score(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.samples}: none of the MIDI files could be read")
     result = score_in_view(samples, test, train, view, n_boot=args.bootstrap)
     result["n_skipped_files"] = float(len(skipped))
-    text = strict_json(result, indent=1)
+    text = strict_json({"musebench": __version__, "samples": str(args.samples),
+                        "n_files": len(samples) + len(skipped), "dataset": dataset,
+                        "split": "test", "memorisation_split": "train", "view": view,
+                        "steps_per_beat": grid, "max_pieces": settings["max_pieces"],
+                        "bootstrap": args.bootstrap, "model": args.model,
+                        "preset": args.preset if args.model else None,
+                        "metrics": result}, indent=1)
     if args.out is not None:
         write_atomically(args.out, text)
     if args.json:

@@ -45,7 +45,7 @@ from musebench.datasets.limits import current_limits, limit_violation
 from musebench.datasets.piece import CHORD_DTYPE, NOTE_DTYPE, Piece
 from musebench.datasets.sources import Skipped, Source, SourceError, get_source
 from musebench.datasets.splits import SPLITS, assign_splits
-from musebench.util import write_atomically
+from musebench.util import progress, write_atomically
 
 #: Bump when the cached layout or the meaning of its fields changes.
 CACHE_FORMAT = 3
@@ -170,7 +170,7 @@ def build(source: Source, root: Path | None, name: str) -> tuple[list[Piece], di
     pieces: list[Piece] = []
     skipped: list[Skipped] = []
     limits = current_limits()
-    for item in source.read(root):
+    for item in progress(source.read(root), f"read {name}"):
         if isinstance(item, Piece) and (reason := limit_violation(item, limits)):
             item = Skipped(item.meta.get("path", item.id), reason)
         (pieces if isinstance(item, Piece) else skipped).append(item)

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from musebench.arguments import ArgumentError
-from musebench.experiments.validation import check_config
+from musebench.experiments.validation import check_config, is_default
 from musebench.models import MODELS, get_model
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -117,6 +117,27 @@ def parse_overrides(pairs: list[str]) -> dict[str, Any]:
     return nested
 
 
+def file_config(path: Path, preset: str) -> dict[str, Any]:
+    """The YAML file at ``path`` with ``preset`` merged over it (no overrides).
+
+    Raises:
+        FileNotFoundError: ``path`` or a file it extends is missing.
+        ConfigError: a missing section, an unknown preset, or a preset key not in the base.
+    """
+    raw = read_config(path)
+    missing = [s for s in SECTIONS if s not in raw]
+    if missing:
+        raise ConfigError(f"{path}: missing section(s) {', '.join(missing)}")
+    presets = raw.pop("presets", {}) or {}
+    if preset not in presets:
+        raise ConfigError(f"{path}: unknown preset {preset!r}; valid presets: "
+                          f"{', '.join(sorted(presets)) or '(none)'}")
+    try:
+        return merge(raw, presets[preset] or {}, strict=True)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: preset {preset!r}: {error}") from None
+
+
 def load_config(
     model: str,
     preset: str = "standard",
@@ -140,18 +161,7 @@ def load_config(
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
         raise FileNotFoundError(f"{path}: no config for model {model!r}; configs exist for: {known}")
-    raw = read_config(path)
-    missing = [s for s in SECTIONS if s not in raw]
-    if missing:
-        raise ConfigError(f"{path}: missing section(s) {', '.join(missing)}")
-    presets = raw.pop("presets", {}) or {}
-    if preset not in presets:
-        raise ConfigError(f"{path}: unknown preset {preset!r}; valid presets: "
-                          f"{', '.join(sorted(presets)) or '(none)'}")
-    try:
-        config = merge(raw, presets[preset] or {}, strict=True)
-    except ConfigError as error:
-        raise ConfigError(f"{path}: preset {preset!r}: {error}") from None
+    config = file_config(path, preset)
     config = merge(config, parse_overrides(overrides or []), strict=True)
     config["name"] = model
     config["preset"] = preset
@@ -163,7 +173,31 @@ def load_config(
     return config
 
 
+def identity(config: dict[str, Any]) -> dict[str, Any]:
+    """The settings that name a run: ``config`` less every value that its model's config
+    file (with the preset) does not set and that equals the default of the signature
+    taking it (:func:`~musebench.experiments.validation.is_default`).
+
+    So ``--precision 32-true`` or ``--set trainer.num_nodes=1`` names the same run as
+    leaving them out (``make bench`` then ``--resume`` finds it), while every value the
+    config file sets is kept, so a config without such extras hashes as it always has.
+    """
+    name = config.get("name")
+    if name not in MODELS or not config_path(name).exists():
+        return config
+    model_cls = get_model(name)
+    own = file_config(config_path(name), config["preset"])
+    canonical = copy.deepcopy(config)
+    for section in SECTIONS:
+        for key, value in (config.get(section) or {}).items():
+            if key not in (own.get(section) or {}) and is_default(f"{section}.{key}", value,
+                                                                  model_cls):
+                del canonical[section][key]
+    return canonical
+
+
 def config_hash(config: dict[str, Any]) -> str:
-    """A short stable hash of ``config`` (keys sorted), identifying runs with equal settings."""
-    text = json.dumps(config, sort_keys=True, default=str)
+    """A short stable hash of the run's :func:`identity` (keys sorted): equal for runs
+    with equal settings, however explicitly they were given."""
+    text = json.dumps(identity(config), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -95,11 +95,16 @@ def bench_logger(folder: Path, config: dict[str, Any], tags: list[str], name: st
         return None
     from pytorch_lightning.loggers import WandbLogger
 
+    import wandb
+
     folder.mkdir(parents=True, exist_ok=True)
     logger = WandbLogger(name=name, save_dir=str(folder), project=PROJECT,
                          id=stored_run_id(folder) if resume else None, job_type=JOB_TYPE,
                          group=config["name"], tags=tags, config=config, mode=wandb_mode(),
-                         reinit="create_new")
+                         reinit="create_new",
+                         # no "Run summary" of every metric at the end: the bench prints
+                         # its own short summary (musebench.cli.summary)
+                         settings=wandb.Settings(quiet=True))
     if rank_zero_only.rank == 0:
         (folder / RUN_ID_FILE).write_text(logger.experiment.id)
     return logger
@@ -155,7 +160,6 @@ def log_sample_table(logger: Any, images: list[Path], audio: list[Path],
     if logger is None:
         return
     import wandb
-
     from musebench.metrics import per_piece
 
     metrics = per_piece(pieces)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +216,9 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
     kwargs["strategy"] = resolve_strategy(kwargs.get("strategy", "auto"), model,
                                           kwargs.get("devices"), kwargs.get("num_nodes"))
     check_precision(kwargs.get("precision", "32-true"), kwargs.get("accelerator", "auto"))
-    kwargs.setdefault("enable_progress_bar", True)
+    # Lightning's bar on a terminal only: in a log file or a pipe it is a line of carriage
+    # returns per step (a config's own setting wins)
+    kwargs.setdefault("enable_progress_bar", sys.stderr.isatty())
     return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
                       plugins=[AtomicCheckpointIO()],
                       **kwargs)

@@ -18,12 +18,13 @@ error naming the key, the value and what is allowed, not a traceback after train
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import EarlyStopping
 
-from musebench.arguments import ArgumentError, check_arguments
+from musebench.arguments import ArgumentError, check_arguments, parameters
 from musebench.datasets.datamodule import MusicDataModule
 from musebench.models.base import MusicGenerator
 
@@ -33,6 +34,30 @@ LOWEST: dict[str, int] = {
     "generate.n": 1,
     "data.batch_size": 1,
 }
+
+#: Settings whose signature default is None but which Lightning resolves to a value:
+#: giving that value is the same run as leaving the setting out.
+RESOLVED_DEFAULTS: dict[str, Any] = {
+    "trainer.precision": "32-true",
+}
+
+
+def consumers(model_cls: type[MusicGenerator]) -> dict[str, Callable[..., Any]]:
+    """The callable whose signature declares each config section."""
+    return {"model": model_cls, "data": MusicDataModule, "trainer": pl.Trainer,
+            "generate": model_cls.generate, "early_stopping": EarlyStopping}
+
+
+def is_default(config_key: str, value: Any, model_cls: type[MusicGenerator]) -> bool:
+    """Whether ``value`` at ``config_key`` (``section.key``) is what the section's consumer
+    does when the key is left out: its signature default, or :data:`RESOLVED_DEFAULTS`."""
+    section, _, key = config_key.partition(".")
+    if config_key in RESOLVED_DEFAULTS:
+        return value == RESOLVED_DEFAULTS[config_key] or value is None
+    target = consumers(model_cls).get(section)
+    parameter = parameters(target).get(key) if target is not None else None
+    return (parameter is not None and parameter.default is not parameter.empty
+            and type(value) is type(parameter.default) and value == parameter.default)
 
 
 def check_config(config: dict[str, Any], model_cls: type[MusicGenerator]) -> None:

@@ -55,6 +55,7 @@ from musebench.metrics.distribution import (
     resample_counts,
 )
 from musebench.metrics.pairwise_subset import pairwise_subset
+from musebench.util import progress
 
 #: At most this many bootstrap resamples for the set-level intervals (each resample
 #: re-weights n^2 / 2 intra-set distances per feature, where a per-piece mean costs n).
@@ -181,7 +182,8 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
     out: dict[str, float] = {"n_samples": float(len(samples)),
                              "n_reference": float(len(reference))}
     names = [name for name, m in METRICS.items() if scored.applies(m)]
-    values = np.column_stack([scored.compute(METRICS[name]) for name in names])
+    values = np.column_stack([scored.compute(METRICS[name])
+                              for name in progress(names, "score", len(names))])
     mean, low, high, undefined = bootstrap_means(values, n_boot=n_boot, seed=seed)
     for i, name in enumerate(names):
         out[name], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = mean[i], low[i], high[i]

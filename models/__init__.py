@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 from musebench.models.base import MusicGenerator, StepLikelihood
+from musebench.util import did_you_mean
 
 MODELS: dict[str, str] = {
     "biaxial": "musebench.models.biaxial:BiaxialLSTM",
@@ -33,7 +34,8 @@ def get_model(name: str) -> type[MusicGenerator]:
         ValueError: ``name`` is not registered; the message lists the valid names.
     """
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; valid models: {', '.join(sorted(MODELS))}")
+        raise ValueError(f"unknown model {name}{did_you_mean(name, MODELS)} "
+                         f"(valid models: {', '.join(sorted(MODELS))})")
     module, _, cls = MODELS[name].partition(":")
     return getattr(importlib.import_module(module), cls)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 
 from musebench.datasets.sources.base import Skipped, Source, SourceError
+from musebench.util import did_you_mean
 
 SOURCES: dict[str, str] = {
     "bach": "musebench.datasets.sources.music21_corpus:BachChorales",
@@ -50,7 +51,8 @@ def get_source(name: str) -> Source:
         return MidiFolder(folder)
     if name not in SOURCES:
         valid = ", ".join(source_names() + ["midi:<folder>"])
-        raise KeyError(f"unknown dataset {name!r}; valid names: {valid}")
+        raise KeyError(f"unknown dataset {name}{did_you_mean(name, SOURCES)} "
+                       f"(valid names: {valid})")
     module, cls = SOURCES[name].split(":")
     return getattr(importlib.import_module(module), cls)()
 

@@ -11,10 +11,10 @@ from musebench import cli
 BAD = [
     (["bench", "--model", "markov", "--devices", "0"], "--devices", "0 is not allowed"),
     (["bench", "--model", "markov", "--precision", "64"], "--precision",
-     "'64' is not allowed: expected one of 32-true, bf16-mixed, 16-mixed"),
+     "64 is not allowed: expected one of 32-true, bf16-mixed, 16-mixed"),
     (["bench", "--model", "markov", "--seed", "-1"], "--seed", "-1 is not allowed"),
     (["bench", "--model", "markov", "--num-nodes", "x"], "--num-nodes",
-     "'x' is not a whole number"),
+     "x is not a whole number"),
     (["bench-all", "--models", "markov", "--seeds", "0", "-5"], "--seeds", "-5 is not"),
     (["bench-all", "--models", "markov", "--jobs", "0"], "--jobs", "0 is not allowed"),
     (["score", "--samples", ".", "--bootstrap", "0"], "--bootstrap", "0 is not allowed"),

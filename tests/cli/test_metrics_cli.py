@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import musebench
 from musebench.cli import main
 
 
@@ -25,11 +26,14 @@ def test_score_json_on_the_fixture_test_split_skips_a_broken_file(tmp_path, caps
     assert main(["score", "--samples", str(folder), "--dataset", "fixture", "--json",
                  "--bootstrap", "50", "--out", str(tmp_path / "scores.json")]) == 0
     captured = capsys.readouterr()
-    result = json.loads(captured.out)
+    document = json.loads(captured.out)
+    assert (document["dataset"], document["split"], document["view"], document["n_files"],
+            document["musebench"]) == ("fixture", "test", "full", 3, musebench.__version__)
+    result = document["metrics"]
     assert result["n_samples"] == 2 and result["n_skipped_files"] == 1
     assert "broken.mid" in captured.err
     assert 0 <= result["chord_conformance_notes"] <= 1
-    assert json.loads((tmp_path / "scores.json").read_text()) == result
+    assert json.loads((tmp_path / "scores.json").read_text()) == document
 
 
 def test_score_reports_a_missing_folder_clearly(tmp_path, capsys):
@@ -45,7 +49,7 @@ def test_jsb_test_split_scored_against_itself_is_the_reference_row(data_root, tm
     folder = write_split(load("jsb", data_root=data_root).test, tmp_path / "jsb")
     assert main(["--data-root", str(data_root), "score", "--samples", str(folder),
                  "--dataset", "jsb", "--json", "--bootstrap", "100"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    result = json.loads(capsys.readouterr().out)["metrics"]
     assert result["n_samples"] == 77
     for key in ("chord_conformance_notes", "pitch_entropy", "empty_beat_rate",
                 "diversity_pairwise_ratio", "oa_pitch_range"):

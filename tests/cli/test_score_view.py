@@ -19,17 +19,21 @@ def test_score_of_bench_samples_equals_the_bench_metrics_in_the_models_view(tmp_
     capsys.readouterr()
     assert main(["score", "--samples", str(result.samples), "--model", "markov",
                  "--preset", "smoke", "--json"]) == 0
-    scored = json.loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)
+    assert {k: document[k] for k in ("dataset", "split", "view", "steps_per_beat", "model")} \
+        == {"dataset": "fixture", "split": "test", "view": "melody", "steps_per_beat": 4,
+            "model": "markov"}
+    scored = document["metrics"]
     benched = json.loads((result.out / "metrics.json").read_text())
     common = sorted(set(benched) & set(scored))
     assert len(common) > 100
     assert {k: scored[k] for k in common} == {k: benched[k] for k in common}
     assert main(["score", "--samples", str(result.samples), "--dataset", "fixture",
                  "--view", "melody", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out) == scored
+    assert json.loads(capsys.readouterr().out)["metrics"] == scored
     assert main(["score", "--samples", str(result.samples), "--dataset", "fixture",
                  "--json"]) == 0  # default: full pieces, as before --view existed
-    full = json.loads(capsys.readouterr().out)
+    full = json.loads(capsys.readouterr().out)["metrics"]
     assert full["kl_pitch_range"] != scored["kl_pitch_range"]
     assert full["pitch_range"] == scored["pitch_range"]  # the samples themselves are the same
 

@@ -1,0 +1,57 @@
+"""A run's identity (its folder's hash) does not change when a default is given
+explicitly (issue #17: ``make bench`` passed ``--precision 32-true`` and ``--resume``
+without it found nothing), while every real change of setting still changes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from musebench.experiments.config import PRESETS, config_hash, identity, load_config
+from musebench.models import MODELS
+
+OFFICIAL = Path(__file__).parents[2] / "leaderboard" / "results" / "official.jsonl"
+
+
+def test_explicit_defaults_name_the_same_run():
+    plain = load_config("pianoroll_lstm", "smoke")
+    explicit = load_config("pianoroll_lstm", "smoke", ["trainer.precision=32-true",
+                                                       "trainer.num_nodes=1",
+                                                       "trainer.strategy=auto"])
+    assert config_hash(explicit) == config_hash(plain)
+    assert "precision" not in identity(explicit)["trainer"]
+
+
+def test_a_real_change_still_names_another_run():
+    plain = load_config("pianoroll_lstm", "smoke")
+    for override in ("trainer.precision=bf16-mixed", "trainer.num_nodes=2",
+                     "model.hidden=17", "generate.n=3"):
+        assert config_hash(load_config("pianoroll_lstm", "smoke", [override])) \
+            != config_hash(plain), override
+
+
+def test_a_default_value_that_overrides_the_config_file_is_kept():
+    # the paper preset sets bf16-mixed: asking for 32-true there is a different run
+    paper = load_config("pianoroll_lstm", "paper")
+    assert paper["trainer"]["precision"] == "bf16-mixed"
+    fp32 = load_config("pianoroll_lstm", "paper", ["trainer.precision=32-true"])
+    assert config_hash(fp32) != config_hash(paper)
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_ordinary_configs_are_their_own_identity(preset):
+    # nothing to drop: the hash of every plain config is what it always was
+    for name in sorted(MODELS):
+        config = load_config(name, preset)
+        assert identity(config) == config, name
+
+
+def test_the_official_rows_hashes_are_reproduced():
+    for line in OFFICIAL.read_text().splitlines():
+        row = json.loads(line)
+        config = load_config(row["model"], row["preset"])
+        config["data"]["source"] = row["dataset"]
+        config["trainer"]["precision"] = row["precision"]
+        assert config_hash(config) == row["config_hash"], row["model"]
