@@ -121,10 +121,39 @@ def load_listening(args: argparse.Namespace) -> dict[str, Any] | None:
     return load_summary(url)
 
 
+def official_tables(args: argparse.Namespace) -> str:
+    """Markdown: per track of the protocol and per dataset, the real data, every model of
+    the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
+    from musebench.experiments.scoring import real_data_row
+    from musebench.experiments.tracks import load_protocol
+    from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
+    from musebench.leaderboard.tracks import markdown, track_table
+
+    rows = [r for store in [OFFICIAL_RESULTS, *(args.results or [])] if Path(store).exists()
+            for r in read_rows(store) if r.get("track")]
+    parts = ["## Official tracks\n"]
+    for track in load_protocol().tracks:
+        for dataset in track.datasets:
+            if args.dataset and dataset != args.dataset:
+                continue
+            reference = None
+            if not args.no_reference:
+                try:
+                    reference = real_data_row(dataset, args.data_root, view=track.view)
+                except (OSError, KeyError, ValueError) as error:
+                    print(f"leaderboard: no {track.view} reference row for {dataset}: {error}",
+                          file=sys.stderr)
+            table = track_table(rows, track.name, dataset, list(track.headline), reference)
+            parts.append(markdown(table, list(track.headline), f"{track.title}: {dataset}"))
+    return "\n".join(parts) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.leaderboard.render import RENDERERS, aggregate, metric_names
     from musebench.util import write_atomically
 
+    if args.official and args.format == "md":
+        sys.stdout.write(official_tables(args))
     entries = aggregate(collect_rows(args), args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)

@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.cli.regress",
     "musebench.cli.compare",
     "musebench.cli.arena",
+    "musebench.cli.official",
 )
 
 

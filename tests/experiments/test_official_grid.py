@@ -1,0 +1,118 @@
+"""The tracks protocol and the official grid (issue #11, items 1 and 6), smoke-sized."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from musebench.experiments import official, tracks
+from musebench.experiments.tracks import Cell
+from musebench.leaderboard.store import read_rows
+from musebench.leaderboard.tracks import track_table
+
+TINY = """
+preset: smoke
+seeds_first: 1
+seeds_other: 1
+samples_kept: 2
+tracks:
+  melody:
+    title: Melody with chords
+    datasets: [fixture]
+    view: melody
+    requires: [notes]
+    headline: [chord_conformance_notes, within_condition_diversity, collapsed]
+"""
+
+
+def test_models_join_tracks_by_capability() -> None:
+    protocol = tracks.load_protocol()
+    caps = tracks.capabilities("smoke")
+    melody, poly, classical = (tracks.members(protocol.track(t), caps)
+                               for t in ("melody", "polyphonic", "classical"))
+    assert {"midinet", "midinet_model1", "midinet_model2", "lstm_attention", "crnngan",
+            "markov", "random"} == set(melody)
+    assert poly == ["biaxial", "pianoroll_lstm"]
+    assert set(classical) == {"crnngan", "biaxial", "pianoroll_lstm"}
+    cells = tracks.cells(protocol, caps, ["polyphonic"])
+    jsb = [c for c in cells if c.dataset == "jsb"]
+    assert sorted({c.seed for c in jsb}) == [0, 1, 2]           # 3 seeds on the first dataset
+    assert {c.seed for c in cells if c.dataset == "musedata"} == {0}
+
+
+def test_bad_protocol_is_refused_with_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "tracks.yaml"
+    path.write_text(TINY.replace("view: melody", "view: chords"))
+    with pytest.raises(ValueError, match="track melody: view = 'chords'"):
+        tracks.load_protocol(path)
+    with pytest.raises(ValueError, match="unknown track 'drums'"):
+        tracks.load_protocol().track("drums")
+
+
+def test_smoke_grid_runs_records_and_resumes(tmp_path: Path, data_root: Path) -> None:
+    path = tmp_path / "tracks.yaml"
+    path.write_text(TINY)
+    protocol = tracks.load_protocol(path)
+    store = tmp_path / "results" / "official.jsonl"
+    cells = [Cell("melody", "fixture", "markov", 0), Cell("melody", "fixture", "random", 0)]
+    assert "2 cell(s) to run, 0 already done" in official.describe(cells, [], "smoke")
+    rows = official.run_grid(protocol, cells, store, tmp_path / "runs", data_root,
+                             allow_dirty=True, say=lambda _: None)
+    stored = read_rows(store)
+    assert len(stored) == 2 and {r["model"] for r in stored} == {"markov", "random"}
+    for row in stored:
+        assert row["track"] == "melody" and row["view"] == "melody"
+        assert len(row["code_hash"]) == 16 and row["clean_tree"] is False
+        assert 0 <= row["ceiling"]["chord_conformance_notes"] <= 1
+        assert "within_condition_diversity" in row["metrics"]
+        assert row["budget"]["max_epochs"] == 0
+        assert len(row["samples"]) == 2
+        assert all((store.parent / p).is_file() for p in row["samples"])
+    todo, skipped = official.pending(cells, stored, "smoke")
+    assert todo == [] and skipped == cells
+    changed = official.pending(cells, stored, "smoke",
+                               hasher=lambda m, d, p: "other" if m == "random" else
+                               official.code_hash(m, d, p))
+    assert changed[0] == [cells[1]]
+    assert track_table(rows, "melody", "fixture", ["m"]).empty   # trial rows are not shown
+    table = track_table([dict(r, clean_tree=True) for r in rows], "melody", "fixture",
+                        ["chord_conformance_notes"])
+    assert list(table["row"]) == ["markov", "markov (ceiling)", "random", "random (ceiling)"]
+
+
+def test_code_hash_follows_the_model_file() -> None:
+    files = official.dependency_files("midinet", "bach", "smoke")
+    names = {p.name for p in files}
+    assert {"midinet.py", "base.py", "music21_corpus.py", "harmony.py", "scoring.py"} <= names
+    assert official.code_hash("midinet", "bach", "smoke") != official.code_hash(
+        "markov", "bach", "smoke")
+
+
+def test_dirty_tree_is_refused(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("1")
+    git("add", "a.txt")
+    git("commit", "-qm", "one")
+    assert len(official.check_clean_tree(tmp_path)) == 40
+    (tmp_path / "a.txt").write_text("2")
+    with pytest.raises(RuntimeError, match="uncommitted changes \\(a.txt\\)"):
+        official.check_clean_tree(tmp_path)
+
+
+def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "musebench", "official", "--dry-run",
+                             "--tracks", "polyphonic", "--seeds", "0",
+                             "--results", str(tmp_path / "o.jsonl")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "official grid: 8 cell(s) to run, 0 already done" in result.stdout
+    assert "estimated cost" in result.stdout and "jsb / biaxial / seed 0" in result.stdout
+    refused = subprocess.run([sys.executable, "-m", "musebench", "official", "--allow-dirty"],
+                             capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "cannot write the official store" in refused.stderr
