@@ -18,7 +18,7 @@ DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-audio test lint regress regress-update bench bench-all leaderboard perf
+.PHONY: install install-audio test lint regress regress-update bench bench-all leaderboard perf official
 
 install:
 	$(PIP) install $(TORCH)
@@ -56,6 +56,11 @@ bench-all:
 leaderboard:
 	musebench leaderboard --format html --out $(OUT)/leaderboard.html \
 	  --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
+
+# The official grid of experiments/tracks.yaml (resumable; needs a clean tree).
+official:
+	$(PYTHON) -m musebench official $(if $(TRACKS),--tracks $(TRACKS))
+	$(PYTHON) -m musebench leaderboard --official
 
 perf:
 	$(PYTHON) -m musebench.perf --out $(OUT)/perf.json
