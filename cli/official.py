@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     caps = tracks.capabilities(protocol.preset)
     cells = tracks.cells(protocol, caps, args.tracks, args.seeds)
     todo, skipped = official.pending(cells, read_rows(store) if store.exists() else [],
-                                     protocol.preset)
+                                     protocol)
     print(official.describe(todo, skipped, protocol.preset), flush=True)
     if args.dry_run:
         for cell in todo:

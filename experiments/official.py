@@ -74,23 +74,29 @@ def code_hash(model: str, dataset: str, preset: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def cell_config(cell: Cell, preset: str) -> dict[str, Any]:
-    """The resolved config of ``cell`` (its dataset set), as the bench hashes it."""
-    config = load_config(cell.model, preset)
+def cell_overrides(cell: Cell, protocol: Protocol) -> list[str]:
+    """The config overrides of ``cell``: the model learns and is scored in its track's view."""
+    return [f"data.view={protocol.track(cell.track).view}"]
+
+
+def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:
+    """The resolved config of ``cell`` (its dataset and view set), as the bench hashes it."""
+    config = load_config(cell.model, protocol.preset, cell_overrides(cell, protocol))
     config["data"]["source"] = cell.dataset
     return config
 
 
-def pending(cells: list[Cell], rows: list[dict[str, Any]], preset: str,
+def pending(cells: list[Cell], rows: list[dict[str, Any]], protocol: Protocol,
             hasher: Callable[[str, str, str], str] = code_hash) -> tuple[list[Cell], list[Cell]]:
     """(to run, skipped): a cell is skipped when a row of the same track, dataset, model
     and seed has the cell's config hash and code hash."""
     done = {(r.get("track"), r.get("dataset"), r.get("model"), r.get("seed"),
              r.get("config_hash"), r.get("code_hash")) for r in rows}
+    preset = protocol.preset
     run, skip = [], []
     for cell in cells:
         key = (cell.track, cell.dataset, cell.model, cell.seed,
-               config_hash(cell_config(cell, preset)), hasher(cell.model, cell.dataset, preset))
+               config_hash(cell_config(cell, protocol)), hasher(cell.model, cell.dataset, preset))
         (skip if key in done else run).append(cell)
     return run, skip
 
@@ -102,8 +108,14 @@ def cost_minutes(cells: list[Cell], preset: str) -> float:
                      for c in cells))
 
 
+#: Paths (relative to the repository) a clean-tree check ignores: the grid's own outputs.
+OUTPUTS: tuple[str, ...] = ("leaderboard/results/",)
+
+
 def check_clean_tree(folder: Path = _PACKAGE) -> str:
-    """The commit of the git tree holding ``folder``, which must have no uncommitted change.
+    """The commit of the git tree holding ``folder``, which must have no uncommitted change
+    to a tracked file outside :data:`OUTPUTS` (the store and its samples, so a grid run in
+    parts resumes before its rows are committed).
 
     Raises:
         RuntimeError: not a git checkout, or uncommitted changes (the first few named).
@@ -116,8 +128,10 @@ def check_clean_tree(folder: Path = _PACKAGE) -> str:
             "rev-parse", "HEAD").strip()
     except (OSError, subprocess.SubprocessError) as error:
         raise RuntimeError(f"{folder}: not a git checkout ({error}); official rows need one") from None
-    if status.strip():
-        changed = ", ".join(line[3:] for line in status.splitlines()[:5])
+    changed_paths = [line[3:] for line in status.splitlines()
+                     if line[3:] and not line[3:].startswith(OUTPUTS)]
+    if changed_paths:
+        changed = ", ".join(changed_paths[:5])
         raise RuntimeError(f"uncommitted changes ({changed}); official rows are written from "
                            "a clean tree: commit or stash first (or --allow-dirty for a trial "
                            "into another store)")
@@ -164,7 +178,8 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
         extra = {"track": cell.track, "official": True, "protocol_preset": protocol.preset,
                  "code_hash": code_hash(cell.model, cell.dataset, protocol.preset),
                  "clean_tree": not allow_dirty}
-        result = bench(cell.model, cell.dataset, protocol.preset, cell.seed, out=out,
+        result = bench(cell.model, cell.dataset, protocol.preset, cell.seed,
+                       out=out / cell.track, overrides=cell_overrides(cell, protocol),
                        results=store, data_root=data_root, audio=False, view=track.view,
                        extra_row=extra)
         if result is None:

@@ -71,9 +71,11 @@ def test_smoke_grid_runs_records_and_resumes(tmp_path: Path, data_root: Path) ->
         assert row["budget"]["max_epochs"] == 0
         assert len(row["samples"]) == 2
         assert all((store.parent / p).is_file() for p in row["samples"])
-    todo, skipped = official.pending(cells, stored, "smoke")
+    assert {r["config_hash"] for r in stored} == {
+        official.config_hash(official.cell_config(c, protocol)) for c in cells}
+    todo, skipped = official.pending(cells, stored, protocol)
     assert todo == [] and skipped == cells
-    changed = official.pending(cells, stored, "smoke",
+    changed = official.pending(cells, stored, protocol,
                                hasher=lambda m, d, p: "other" if m == "random" else
                                official.code_hash(m, d, p))
     assert changed[0] == [cells[1]]
@@ -100,6 +102,12 @@ def test_dirty_tree_is_refused(tmp_path: Path) -> None:
     git("add", "a.txt")
     git("commit", "-qm", "one")
     assert len(official.check_clean_tree(tmp_path)) == 40
+    (tmp_path / "leaderboard" / "results").mkdir(parents=True)
+    (tmp_path / "leaderboard" / "results" / "official.jsonl").write_text("")
+    git("add", "leaderboard")
+    git("commit", "-qm", "store")
+    (tmp_path / "leaderboard" / "results" / "official.jsonl").write_text("{}\n")
+    assert len(official.check_clean_tree(tmp_path)) == 40   # the grid's own output
     (tmp_path / "a.txt").write_text("2")
     with pytest.raises(RuntimeError, match="uncommitted changes \\(a.txt\\)"):
         official.check_clean_tree(tmp_path)
