@@ -111,6 +111,7 @@ class MusicDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.max_pieces = max_pieces
         self.seed = seed
+        apply_view([], view)  # an unknown view -> ValueError, before any loading
         self.view = view
         self._data: PreparedData | None = None
         self._datasets: dict[str, ExampleDataset] = {}

@@ -127,7 +127,8 @@ def bench(
         data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
         results: the results store (default ``<out>/results.jsonl``).
         audio: render WAV where fluidsynth is installed.
-        view: score in this view instead of the model's (a track's view).
+        view: learn and score in this view (``data.view``) instead of the model's
+            (a track's view).
         extra_row: keys added to the row (the official grid's track and code hash).
 
     Returns:
@@ -149,6 +150,8 @@ def bench(
         config["data"]["source"] = dataset
     if precision:
         config["trainer"]["precision"] = precision
+    if view:
+        config["data"]["view"] = view
     folder = run_folder(Path(out), config, seed)
     checkpoint = folder / "checkpoints" / "last.ckpt"
     results = results or Path(out) / "results.jsonl"

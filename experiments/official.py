@@ -74,15 +74,12 @@ def code_hash(model: str, dataset: str, preset: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def cell_overrides(cell: Cell, protocol: Protocol) -> list[str]:
-    """The config overrides of ``cell``: the model learns and is scored in its track's view."""
-    return [f"data.view={protocol.track(cell.track).view}"]
-
-
 def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:
-    """The resolved config of ``cell`` (its dataset and view set), as the bench hashes it."""
-    config = load_config(cell.model, protocol.preset, cell_overrides(cell, protocol))
+    """The resolved config of ``cell`` as the bench hashes it: its dataset, and its track's
+    view as ``data.view`` (the model learns and is scored in it)."""
+    config = load_config(cell.model, protocol.preset)
     config["data"]["source"] = cell.dataset
+    config["data"]["view"] = protocol.track(cell.track).view
     return config
 
 
@@ -179,8 +176,7 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
                  "code_hash": code_hash(cell.model, cell.dataset, protocol.preset),
                  "clean_tree": not allow_dirty}
         result = bench(cell.model, cell.dataset, protocol.preset, cell.seed,
-                       out=out / cell.track, overrides=cell_overrides(cell, protocol),
-                       results=store, data_root=data_root, audio=False, view=track.view,
+                       out=out / cell.track, results=store, data_root=data_root, audio=False, view=track.view,
                        extra_row=extra)
         if result is None:
             continue

@@ -10,7 +10,6 @@ import pytest
 
 from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.datamodule import MusicDataModule
-from musebench.experiments.config import ConfigError, load_config
 
 
 def test_melody_view_gives_the_melody_lines_with_their_chords(data_root: Path) -> None:
@@ -23,6 +22,6 @@ def test_melody_view_gives_the_melody_lines_with_their_chords(data_root: Path) -
         assert len(line.notes) < len(whole.notes)
 
 
-def test_an_unknown_view_is_refused_by_the_config() -> None:
-    with pytest.raises(ConfigError, match="data.view"):
-        load_config("crnngan", "smoke", ["data.view=drums"])
+def test_an_unknown_view_is_refused_before_loading() -> None:
+    with pytest.raises(ValueError, match="unknown view 'drums'"):
+        MusicDataModule("fixture", codec=FrameRollCodec(), view="drums")
