@@ -1,10 +1,13 @@
 """``musebench leaderboard``: render the results store with its reference rows.
 
 ``musebench leaderboard [--dataset D] [--format md|html|csv] [--out FILE] [--official]
-[--wandb] [--perf FILE]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
-``runs/results.jsonl``; ``--official`` adds the checked-in official results), adds the
-real-data reference row of each (dataset, view) shown and the published figures for it, and
-prints (or writes atomically) the table; ``--wandb`` also logs it as a ``wandb.Table``.
+[--protocol FILE] [--wandb] [--perf FILE]`` reads the user's runs (``--results``, default
+``$MUSEBENCH_RESULTS`` or ``runs/results.jsonl``; ``--official`` adds the checked-in
+official results), adds the real-data reference row of each (dataset, view) shown and the
+published figures for it, and prints (or writes atomically) the table. With ``--official``
+(Markdown) it first prints one table per track and dataset of the tracks protocol: the
+real data, every model of the track and each model's representation ceiling, with
+intervals over seeds. ``--wandb`` also logs the table as a ``wandb.Table``.
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
 (``--perf``, default ``perf.json`` beside the results store), and a Listening section
 holds the listening test's ranking when there are votes (``--arena DB``, default
@@ -29,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="results store(s) (default: $MUSEBENCH_RESULTS or runs/results.jsonl)")
     parser.add_argument("--official", action="store_true",
                         help="include leaderboard/results/official.jsonl")
+    parser.add_argument("--protocol", type=Path, default=None,
+                        help="tracks protocol of the --official tables (default: "
+                             "experiments/tracks.yaml)")
     parser.add_argument("--no-reference", action="store_true",
                         help="leave out the real-data reference rows (no data loading)")
     parser.add_argument("--wandb", action="store_true", help="log the table to W&B as well")
@@ -125,14 +131,14 @@ def official_tables(args: argparse.Namespace) -> str:
     """Markdown: per track of the protocol and per dataset, the real data, every model of
     the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
     from musebench.experiments.scoring import real_data_row
-    from musebench.experiments.tracks import load_protocol
+    from musebench.experiments.tracks import PROTOCOL, load_protocol
     from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
     from musebench.leaderboard.tracks import markdown, track_table
 
     rows = [r for store in [OFFICIAL_RESULTS, *(args.results or [])] if Path(store).exists()
             for r in read_rows(store) if r.get("track")]
     parts = ["## Official tracks\n"]
-    for track in load_protocol().tracks:
+    for track in load_protocol(args.protocol or PROTOCOL).tracks:
         for dataset in track.datasets:
             if args.dataset and dataset != args.dataset:
                 continue

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -111,16 +110,3 @@ def test_dirty_tree_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("2")
     with pytest.raises(RuntimeError, match="uncommitted changes \\(a.txt\\)"):
         official.check_clean_tree(tmp_path)
-
-
-def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "musebench", "official", "--dry-run",
-                             "--tracks", "polyphonic", "--seeds", "0",
-                             "--results", str(tmp_path / "o.jsonl")],
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "official grid: 8 cell(s) to run, 0 already done" in result.stdout
-    assert "estimated cost" in result.stdout and "jsb / biaxial / seed 0" in result.stdout
-    refused = subprocess.run([sys.executable, "-m", "musebench", "official", "--allow-dirty"],
-                             capture_output=True, text=True, timeout=300)
-    assert refused.returncode == 2 and "cannot write the official store" in refused.stderr
