@@ -110,3 +110,15 @@ def test_dirty_tree_is_refused(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("2")
     with pytest.raises(RuntimeError, match="uncommitted changes \\(a.txt\\)"):
         official.check_clean_tree(tmp_path)
+
+
+def test_cost_is_the_sum_of_the_configs_budgets() -> None:
+    from musebench.experiments.config import load_config
+
+    cells = [Cell("melody", "bach", "midinet", s) for s in range(3)]
+    cells.append(Cell("melody", "bach", "markov", 0))
+    expected = 3 * load_config("midinet", "standard")["budget_minutes"] + load_config(
+        "markov", "standard")["budget_minutes"]
+    assert official.cost_minutes(cells, "standard") == pytest.approx(expected)
+    assert official.cost_minutes(cells, "smoke") == pytest.approx(4 * 0.5)
+    assert "estimated cost 2 min at preset 'smoke'" in official.describe(cells, [], "smoke")
