@@ -15,6 +15,7 @@ model, seed) cell of the tracks protocol at its preset, resumable and reproducib
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import shutil
@@ -46,8 +47,10 @@ def _class_files(cls: type) -> list[Path]:
     return files
 
 
-def dependency_files(model: str, dataset: str, preset: str) -> list[Path]:
-    """Files a cell's numbers depend on: model, codec, data source, scorer (sorted)."""
+@functools.cache
+def dependency_files(model: str, dataset: str, preset: str) -> tuple[Path, ...]:
+    """Files a cell's numbers depend on: model, codec, data source, scorer (sorted; which
+    files, not their contents, so it is worked out once per process)."""
     from musebench.datasets.sources import SOURCES
     from musebench.models import get_model
 
@@ -60,7 +63,7 @@ def dependency_files(model: str, dataset: str, preset: str) -> list[Path]:
         files.add(_PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py"))
     for pattern in SCORER_FILES:
         files.update(p.resolve() for p in _PACKAGE.glob(pattern))
-    return sorted(files)
+    return tuple(sorted(files))
 
 
 def code_hash(model: str, dataset: str, preset: str) -> str:
