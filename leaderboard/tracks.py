@@ -48,10 +48,12 @@ def _line(name: str, kind: str, values: list[dict[str, Any]],
 def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: list[str],
                 reference: dict[str, Any] | None = None) -> pd.DataFrame:
     """The table of ``track`` on ``dataset`` from the official ``rows`` (those with that
-    ``track`` and ``dataset``; rows not from a clean tree are left out), the real-data
-    ``reference`` row first, then per model (sorted) its run and its ceiling."""
-    mine = [r for r in rows if r.get("track") == track and r.get("dataset") == dataset
-            and r.get("clean_tree", True)]
+    ``track`` and ``dataset``), the real-data ``reference`` row first, then per model
+    (sorted) its run and its ceiling. Rows of a trial from uncommitted code
+    (``clean_tree`` false, never in the official store) are grouped apart as
+    ``<model> (trial)``."""
+    mine = [dict(r, model=r["model"] if r.get("clean_tree", True) else f"{r['model']} (trial)")
+            for r in rows if r.get("track") == track and r.get("dataset") == dataset]
     lines = []
     if reference is not None:
         lines.append(_line(str(reference.get("model", "real data")), "reference",

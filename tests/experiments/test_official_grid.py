@@ -78,10 +78,11 @@ def test_smoke_grid_runs_records_and_resumes(tmp_path: Path, data_root: Path) ->
                                hasher=lambda m, d, p: "other" if m == "random" else
                                official.code_hash(m, d, p))
     assert changed[0] == [cells[1]]
-    assert track_table(rows, "melody", "fixture", ["m"]).empty   # trial rows are not shown
     table = track_table([dict(r, clean_tree=True) for r in rows], "melody", "fixture",
                         ["chord_conformance_notes"])
     assert list(table["row"]) == ["markov", "markov (ceiling)", "random", "random (ceiling)"]
+    trial = track_table(rows, "melody", "fixture", ["chord_conformance_notes"])
+    assert list(trial["row"])[:2] == ["markov (trial)", "markov (trial) (ceiling)"]
 
 
 def test_code_hash_follows_the_model_file() -> None:

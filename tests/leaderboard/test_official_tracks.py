@@ -20,7 +20,8 @@ def test_three_seeds_get_a_t_interval_and_one_seed_keeps_its_bootstrap() -> None
     rows += [row("b", 0, 5.0, 0.8), row("c", 0, 7.0, 0.7, clean_tree=False)]
     reference = {"model": "real data (full)", "metrics": {"m": 4.0}}
     table = track_table(rows, "poly", "jsb", ["m"], reference).set_index("row")
-    assert list(table.index) == ["real data (full)", "a", "a (ceiling)", "b", "b (ceiling)"]
+    assert list(table.index) == ["real data (full)", "a", "a (ceiling)", "b", "b (ceiling)",
+                                 "c (trial)", "c (trial) (ceiling)"]
     # mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3) = 4.302653 / 1.732051 = 2.484138
     assert table.loc["a", "m"] == pytest.approx(2.0)
     assert table.loc["a", "m_ci_high"] == pytest.approx(2.0 + 2.484138, abs=1e-5)
