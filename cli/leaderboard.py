@@ -132,6 +132,7 @@ def official_tables(args: argparse.Namespace) -> str:
     the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
     from musebench.experiments.scoring import real_data_row
     from musebench.experiments.tracks import PROTOCOL, load_protocol
+    from musebench.leaderboard.reference import published_rows
     from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
     from musebench.leaderboard.tracks import markdown, track_table
 
@@ -149,7 +150,8 @@ def official_tables(args: argparse.Namespace) -> str:
                 except (OSError, KeyError, ValueError) as error:
                     print(f"leaderboard: no {track.view} reference row for {dataset}: {error}",
                           file=sys.stderr)
-            table = track_table(rows, track.name, dataset, list(track.headline), reference)
+            table = track_table(rows, track.name, dataset, list(track.headline), reference,
+                                published_rows() if track.published else None)
             parts.append(markdown(table, list(track.headline), f"{track.title}: {dataset}"))
     return "\n".join(parts) + "\n"
 

@@ -3,7 +3,8 @@ model of the track, and each model's representation ceiling, one row each, with 
 and 95 % interval over seeds of each headline metric.
 
 :func:`track_table` returns a :class:`pandas.DataFrame` (the renderer draws it; numbers,
-not strings): columns ``row``, ``kind`` (``reference``, ``run``, ``ceiling``), ``seeds``,
+not strings): columns ``row``, ``kind`` (``reference``, ``published``, ``run``,
+``ceiling``), ``seeds``,
 then ``<metric>``, ``<metric>_ci_low``, ``<metric>_ci_high`` per headline metric. Over
 two or more seeds the interval is Student's t over the seeds' values; a single seed keeps
 that run's own bootstrap interval (its row's ``_ci_low`` / ``_ci_high``).
@@ -46,18 +47,23 @@ def _line(name: str, kind: str, values: list[dict[str, Any]],
 
 
 def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: list[str],
-                reference: dict[str, Any] | None = None) -> pd.DataFrame:
+                reference: dict[str, Any] | None = None,
+                published: list[dict[str, Any]] | None = None) -> pd.DataFrame:
     """The table of ``track`` on ``dataset`` from the official ``rows`` (those with that
     ``track`` and ``dataset``), the real-data ``reference`` row first, then per model
     (sorted) its run and its ceiling. Rows of a trial from uncommitted code
     (``clean_tree`` false, never in the official store) are grouped apart as
-    ``<model> (trial)``."""
+    ``<model> (trial)``. The ``published`` rows (the papers' figures,
+    :func:`~musebench.leaderboard.reference.published_rows`) follow the reference as
+    ``<model> (published)``."""
     mine = [dict(r, model=r["model"] if r.get("clean_tree", True) else f"{r['model']} (trial)")
             for r in rows if r.get("track") == track and r.get("dataset") == dataset]
     lines = []
     if reference is not None:
         lines.append(_line(str(reference.get("model", "real data")), "reference",
                            [reference["metrics"]], headline))
+    lines += [_line(f"{r['model']} (published)", "published", [r["metrics"]], headline)
+              for r in published or [] if r.get("dataset") == dataset]
     for model in sorted({r["model"] for r in mine}):
         runs = [r for r in mine if r["model"] == model]
         lines.append(_line(model, "run", [r["metrics"] for r in runs], headline))

@@ -30,3 +30,12 @@ def test_three_seeds_get_a_t_interval_and_one_seed_keeps_its_bootstrap() -> None
     assert math.isnan(table.loc["real data (full)", "m_ci_low"])
     text = markdown(table.reset_index(), ["m"], "Polyphonic: jsb")
     assert "| a | 3 | 2.000 [-0.484, 4.484] |" in text
+
+
+def test_published_rows_follow_the_real_data() -> None:
+    published = [{"model": "RNN-NADE", "dataset": "jsb", "metrics": {"m": -5.56}},
+                 {"model": "RNN-NADE", "dataset": "musedata", "metrics": {"m": -5.6}}]
+    table = track_table([row("a", 0, 1.0, 0.9)], "poly", "jsb", ["m"],
+                        {"model": "real", "metrics": {"m": 4.0}}, published)
+    assert list(table["row"]) == ["real", "RNN-NADE (published)", "a", "a (ceiling)"]
+    assert table.loc[1, "m"] == -5.56 and table.loc[1, "kind"] == "published"
