@@ -48,8 +48,9 @@ def condition_chords(condition: Piece, steps_per_beat: int, n_steps: int) -> np.
 
 def with_condition_chords(pieces: list[Piece], conditions: list[Piece]) -> list[Piece]:
     """``pieces`` where piece ``i`` carries the chords and key of
-    ``conditions[i % len(conditions)]`` and names it in ``meta['condition']``; the notes
-    are unchanged. No conditions: ``pieces`` as they are."""
+    ``conditions[i % len(conditions)]`` and names it in ``meta['chords_from']`` (not
+    ``meta['condition']``, which names what a conditional model followed); the notes are
+    unchanged. No conditions: ``pieces`` as they are."""
     if not conditions:
         return list(pieces)
     out = []
@@ -58,5 +59,5 @@ def with_condition_chords(pieces: list[Piece], conditions: list[Piece]) -> list[
         chords = condition_chords(condition, piece.steps_per_beat, piece.n_steps)
         out.append(Piece(piece.notes, chords=chords, key=condition.key,
                          steps_per_beat=piece.steps_per_beat, beats_per_bar=piece.beats_per_bar,
-                         length=piece.length, meta=dict(piece.meta, condition=condition.id)))
+                         length=piece.length, meta=dict(piece.meta, chords_from=condition.id)))
     return out

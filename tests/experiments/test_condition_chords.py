@@ -82,5 +82,6 @@ def test_samples_cycle_the_conditions_in_order(condition: Piece) -> None:
     other = Piece(condition.notes, chords=make_chords([(0, 32, 2, "min")]), length=32,
                   meta={"id": "other"})
     out = with_condition_chords([melody(CHORD_TONE_MELODY)] * 3, [condition, other])
-    assert [p.meta["condition"] for p in out] == ["cond", "other", "cond"]
+    assert [p.meta["chords_from"] for p in out] == ["cond", "other", "cond"]
+    assert all("condition" not in p.meta for p in out)
     np.testing.assert_array_equal(out[1].chords, other.chords)
