@@ -9,7 +9,11 @@ after), generates ``generate.n`` samples conditioned on the test
 split, writes them (MIDI, PNG, WAV), scores them (:func:`musebench.experiments.scoring.score_in_view`)
 against the test and training splits in the model's ``view`` (melodies for a melody model,
 full pieces otherwise; recorded in the row), adds test likelihood metrics where the model has a
-likelihood, and appends one row to the results store. Generation, scoring and recording
+likelihood, and appends one row to the results store. Before scoring, every sample
+carries its conditioning test piece's own chords (:mod:`musebench.experiments.conditions`);
+the row also holds the representation ceiling (``ceiling``), the within-condition
+diversity, collapsed flag and whole-piece copy rate (:mod:`musebench.experiments.fair`)
+and the training budget (``budget``). Generation, scoring and recording
 happen on rank 0 only.
 
 Output folder: ``<out>/<model>/<dataset>/<preset>-seed<seed>-<config hash>/`` with
