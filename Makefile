@@ -32,7 +32,7 @@ DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf
+.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf official
 
 # `make install PY=python3` installs into that interpreter instead (no venv is made).
 install:
@@ -85,6 +85,11 @@ bench-all:
 leaderboard:
 	$(PY) -m musebench leaderboard --format html --out $(OUT)/leaderboard.html \
 	  --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
+
+# The official grid of experiments/tracks.yaml (resumable; needs a clean tree).
+official:
+	$(PYTHON) -m musebench official $(if $(TRACKS),--tracks $(TRACKS))
+	$(PYTHON) -m musebench leaderboard --official
 
 perf:
 	$(PY) -m musebench.perf --out $(OUT)/perf.json

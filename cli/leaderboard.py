@@ -1,13 +1,16 @@
 """``musebench leaderboard``: render the results store with its reference rows.
 
 ``musebench leaderboard [--dataset D] [--format md|html|csv] [--out FILE] [--official]
-[--wandb] [--perf FILE]`` reads the user's runs (``--results``, default ``$MUSEBENCH_RESULTS`` or
-``runs/results.jsonl``; ``--official`` adds the checked-in official results, kept apart
-from the user's rows and labelled), adds the
-real-data reference row of each (dataset, view) shown and the published figures for it, and
-prints (or writes atomically) the report; HTML written with ``--out`` keeps its audio and
-MIDI files in ``<out stem>_files/`` beside the page. ``--wandb`` also logs it as a numeric
-``wandb.Table`` (its run files under the output folder, not the current one).
+[--protocol FILE] [--wandb] [--perf FILE]`` reads the user's runs (``--results``, default
+``$MUSEBENCH_RESULTS`` or ``runs/results.jsonl``; ``--official`` adds the checked-in
+official results, kept apart from the user's rows and labelled), adds the real-data
+reference row of each (dataset, view) shown and the published figures for it, and prints
+(or writes atomically) the report; HTML written with ``--out`` keeps its audio and MIDI
+files in ``<out stem>_files/`` beside the page. With ``--official`` (Markdown) it first
+prints one table per track and dataset of the tracks protocol: the real data, every model
+of the track and each model's representation ceiling, with intervals over seeds.
+``--wandb`` also logs it as a numeric ``wandb.Table`` (its run files under the output
+folder, not the current one).
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
 (``--perf``, default ``perf.json`` beside the results store), and a Listening section
 holds the listening test's ranking when there are votes (``--arena DB``, default
@@ -34,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="results store(s) (default: $MUSEBENCH_RESULTS or runs/results.jsonl)")
     parser.add_argument("--official", action="store_true",
                         help="include leaderboard/results/official.jsonl")
+    parser.add_argument("--protocol", type=Path, default=None,
+                        help="tracks protocol of the --official tables (default: "
+                             "experiments/tracks.yaml)")
     parser.add_argument("--no-reference", action="store_true",
                         help="leave out the real-data reference rows (no data loading)")
     parser.add_argument("--wandb", action="store_true", help="log the table to W&B as well")
@@ -94,6 +100,7 @@ def push_wandb(entries: list, folder: Path) -> None:
     """Log the leaderboard as a numeric ``wandb.Table`` (:data:`LEADERBOARD_COLUMNS`;
     offline unless configured otherwise); the run's files go under ``folder``."""
     import wandb
+
     from musebench.experiments.tracking import PROJECT, wandb_mode
 
     table = wandb.Table(columns=list(LEADERBOARD_COLUMNS), data=leaderboard_table_rows(entries))
@@ -175,10 +182,41 @@ def render(args: argparse.Namespace, entries: list) -> str:
     return to_html(entries, assets=assets, notes=official_note(args, entries), **extra)
 
 
+def official_tables(args: argparse.Namespace) -> str:
+    """Markdown: per track of the protocol and per dataset, the real data, every model of
+    the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
+    from musebench.experiments.scoring import real_data_row
+    from musebench.experiments.tracks import PROTOCOL, load_protocol
+    from musebench.leaderboard.reference import published_rows
+    from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
+    from musebench.leaderboard.tracks import markdown, track_table
+
+    rows = [r for store in [OFFICIAL_RESULTS, *(args.results or [])] if Path(store).exists()
+            for r in read_rows(store) if r.get("track")]
+    parts = ["## Official tracks\n"]
+    for track in load_protocol(args.protocol or PROTOCOL).tracks:
+        for dataset in track.datasets:
+            if args.dataset and dataset != args.dataset:
+                continue
+            reference = None
+            if not args.no_reference:
+                try:
+                    reference = real_data_row(dataset, args.data_root, view=track.view)
+                except (OSError, KeyError, ValueError) as error:
+                    print(f"leaderboard: no {track.view} reference row for {dataset}: {error}",
+                          file=sys.stderr)
+            table = track_table(rows, track.name, dataset, list(track.headline), reference,
+                                published_rows() if track.published else None)
+            parts.append(markdown(table, list(track.headline), f"{track.title}: {dataset}"))
+    return "\n".join(parts) + "\n"
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.leaderboard.render import aggregate
     from musebench.util import write_atomically
 
+    if args.official and args.format == "md":
+        sys.stdout.write(official_tables(args))
     entries = aggregate(collect_rows(args), args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)

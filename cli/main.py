@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "musebench.cli.compare",
     "musebench.cli.arena",
     "musebench.cli.dashboard",
+    "musebench.cli.official",
 )
 #: Errors that mean bad input or a state the user can fix: one line, exit code 2.
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, KeyError, RuntimeError)

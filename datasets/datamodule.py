@@ -16,6 +16,7 @@ number of batches.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import pytorch_lightning as pl
 import torch
@@ -25,6 +26,7 @@ from musebench.datasets.cache import PreparedData, load
 from musebench.datasets.codecs import Arrays, Codec
 from musebench.datasets.piece import Piece
 from musebench.datasets.splits import SPLITS
+from musebench.datasets.views import apply_view
 
 #: Shifts of ``transpose="all"``: every key once, the original included (MidiNet).
 ALL_KEYS: tuple[int, ...] = tuple(range(-5, 7))
@@ -88,12 +90,16 @@ class MusicDataModule(pl.LightningDataModule):
         num_workers: dataloader worker processes.
         max_pieces: keep at most this many pieces per split (quick runs).
         seed: seed of the train shuffle.
+        view: the part of each piece the model learns, is conditioned on and is scored
+            against (:func:`~musebench.datasets.views.apply_view`): ``"full"`` pieces or
+            their ``"melody"`` lines (a track of the official protocol sets its view).
     """
 
     def __init__(self, source: str, codec: Codec, batch_size: int = 32,
                  window: int | None = None, hop: int | None = None,
                  transpose: int | str = 0, data_root: str | Path | None = None,
-                 num_workers: int = 0, max_pieces: int | None = None, seed: int = 0) -> None:
+                 num_workers: int = 0, max_pieces: int | None = None, seed: int = 0,
+                 view: Literal["full", "melody"] = "full") -> None:
         super().__init__()
         self.source = source
         self.codec = codec
@@ -105,6 +111,8 @@ class MusicDataModule(pl.LightningDataModule):
         self.num_workers = num_workers
         self.max_pieces = max_pieces
         self.seed = seed
+        apply_view([], view)  # an unknown view -> ValueError, before any loading
+        self.view = view
         self._data: PreparedData | None = None
         self._datasets: dict[str, ExampleDataset] = {}
 
@@ -120,9 +128,11 @@ class MusicDataModule(pl.LightningDataModule):
         load(self.source, self.data_root)
 
     def pieces(self, split: str) -> list[Piece]:
-        """The pieces of ``split`` (at most ``max_pieces``), before augmentation."""
+        """The pieces of ``split`` (at most ``max_pieces``) in the ``view``, before
+        augmentation."""
         pieces = self.data.split(split)
-        return pieces if self.max_pieces is None else pieces[: self.max_pieces]
+        return apply_view(pieces if self.max_pieces is None else pieces[: self.max_pieces],
+                          self.view)
 
     def setup(self, stage: str | None = None) -> None:
         """Encode and window every split once."""

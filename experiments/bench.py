@@ -9,7 +9,11 @@ after), generates ``generate.n`` samples conditioned on the test
 split, writes them (MIDI, PNG, WAV), scores them (:func:`musebench.experiments.scoring.score_in_view`)
 against the test and training splits in the model's ``view`` (melodies for a melody model,
 full pieces otherwise; recorded in the row), adds test likelihood metrics where the model has a
-likelihood, and appends one row to the results store. Generation, scoring and recording
+likelihood, and appends one row to the results store. Before scoring, every sample
+carries its conditioning test piece's own chords (:mod:`musebench.experiments.conditions`);
+the row also holds the representation ceiling (``ceiling``), the within-condition
+diversity, collapsed flag and whole-piece copy rate (:mod:`musebench.experiments.fair`)
+and the training budget (``budget``). Generation, scoring and recording
 happen on rank 0 only.
 
 Output folder: ``<out>/<model>/<dataset>/<preset>-seed<seed>-<config hash>/`` with
@@ -32,8 +36,11 @@ import pytorch_lightning as pl
 import torch
 import yaml
 
+from musebench.datasets.views import apply_view
 from musebench.experiments import tracking
+from musebench.experiments.conditions import with_condition_chords
 from musebench.experiments.config import config_hash, load_config
+from musebench.experiments.fair import ceiling_metrics, collapse_metrics
 from musebench.experiments.row_keeper import record_row
 from musebench.experiments.samples import write_samples
 from musebench.experiments.scoring import score_in_view
@@ -104,6 +111,8 @@ def bench(
     data_root: Path | None = None,
     results: Path | None = None,
     audio: bool = True,
+    view: str | None = None,
+    extra_row: dict[str, Any] | None = None,
 ) -> BenchResult | None:
     """Train, sample, score and record one run; see the module docstring.
 
@@ -122,6 +131,9 @@ def bench(
         data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
         results: the results store (default ``<out>/results.jsonl``).
         audio: render WAV where fluidsynth is installed.
+        view: learn and score in this view (``data.view``) instead of the model's
+            (a track's view).
+        extra_row: keys added to the row (the official grid's track and code hash).
 
     Returns:
         The result on rank 0, None on other ranks.
@@ -142,6 +154,8 @@ def bench(
         config["data"]["source"] = dataset
     if precision:
         config["trainer"]["precision"] = precision
+    if view:
+        config["data"]["view"] = view
     folder = run_folder(Path(out), config, seed)
     checkpoint = folder / "checkpoints" / "last.ckpt"
     results = results or Path(out) / "results.jsonl"
@@ -174,7 +188,8 @@ def bench(
         if not trainer.is_global_zero:
             return None
         return sample_score_record(model, config, seed, data, (train, test), folder,
-                                   run_name, logger, train_seconds, audio, results)
+                                   run_name, logger, train_seconds, audio, results,
+                                   view=view, extra_row=extra_row)
     finally:
         tracking.finish(logger)
 
@@ -182,7 +197,8 @@ def bench(
 def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int, data: Any,
                         splits: tuple[list[Any], list[Any]], folder: Path, run_name: str,
                         logger: Any, train_seconds: float, audio: bool,
-                        results: Path) -> BenchResult:
+                        results: Path, *, view: str | None = None,
+                        extra_row: dict[str, Any] | None = None) -> BenchResult:
     """The rank-0 stage of :func:`bench`: generate, write, score, append the row, and log
     samples and metrics into the run's one W&B run (``logger``, None when tracking is off).
 
@@ -198,6 +214,8 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         train_seconds: wall time of statistics and training.
         audio: render WAV where fluidsynth is installed.
         results: the results store.
+        view: the view to score in (default the model's).
+        extra_row: keys added to the row.
 
     Returns:
         The run's result.
@@ -210,12 +228,22 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     samples = model.generate(**config["generate"], conditions=test, seed=seed)
     sample_seconds = time.perf_counter() - started
     mark_conditions(model, samples, test)
-    written = write_samples(samples, folder / "samples", audio=audio, title=config["name"])
+    # every sample is scored against its conditioning piece's own chords
+    # (experiments/conditions.py); only a conditional model's written samples carry them as
+    # their chord track: an unconditional model followed no chords
+    rechorded = with_condition_chords(samples, test)
+    written = write_samples(rechorded if model.conditional else samples, folder / "samples",
+                            audio=audio, title=config["name"])
+    samples = rechorded
     model.write_figures(samples, folder / "figures")
 
-    # melody models are scored against melodies, polyphonic ones against full pieces
-    view = model.view
+    # melody models are scored against melodies, polyphonic ones against full pieces,
+    # unless a track names the view
+    view = view or model.view
+    samples = apply_view(samples, view)
     metrics = score_in_view(samples, test, train, view)
+    metrics.update(collapse_metrics(model, samples, test, train, view, seed,
+                                    config["generate"]))
     if model.has_likelihood:
         data.setup("test")
         metrics.update(likelihood_metrics(model, data.test_dataloader()))
@@ -238,6 +266,10 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         "n_samples": n,
         "folder": str(folder),
         "metrics": metrics,
+        "ceiling": ceiling_metrics(model, test, train, view),
+        "budget": {"max_epochs": config["trainer"].get("max_epochs"),
+                   "minutes": round(train_seconds / 60, 2)},
+        **(extra_row or {}),
     }
     record_row(row, results, folder)
     tracking.log_samples(logger, run_name, written.png, written.wav, folder / "samples")

@@ -93,9 +93,8 @@ def bench_logger(folder: Path, config: dict[str, Any], tags: list[str], name: st
     """
     if wandb_mode() == "disabled":
         return None
-    from pytorch_lightning.loggers import WandbLogger
-
     import wandb
+    from pytorch_lightning.loggers import WandbLogger
 
     folder.mkdir(parents=True, exist_ok=True)
     logger = WandbLogger(name=name, save_dir=str(folder), project=PROJECT,
@@ -160,6 +159,7 @@ def log_sample_table(logger: Any, images: list[Path], audio: list[Path],
     if logger is None:
         return
     import wandb
+
     from musebench.metrics import per_piece
 
     metrics = per_piece(pieces)

@@ -128,6 +128,26 @@ class MusicGenerator(pl.LightningModule):
     def has_likelihood(self) -> bool:
         return type(self).log_likelihood is not MusicGenerator.log_likelihood
 
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What this model can represent, by which it joins the tracks of the protocol
+        (``experiments/tracks.yaml``): its codec's :attr:`Codec.capabilities`, plus
+        ``likelihood`` where it defines :meth:`log_likelihood` and ``conditional`` where it
+        follows its conditions."""
+        extra = {"likelihood"} if self.has_likelihood else set()
+        return self.codec.capabilities | extra | ({"conditional"} if self.conditional else set())
+
+    def ceiling(self, pieces: list[Piece]) -> list[Piece]:
+        """The representation ceiling: ``pieces`` encoded and decoded by this model's codec,
+        what the representation lets a perfect model of it reach at best. The bench scores
+        them exactly as it scores samples (same conditions, same view).
+
+        The default round-trips each piece through :attr:`codec`; a model whose samples
+        pass through more than its codec (a pitch range folded, a fixed length) overrides
+        it so the ceiling is what its :meth:`generate` could return.
+        """
+        return [self.codec.decode(self.codec.encode(p), id=f"{p.id}-ceiling") for p in pieces]
+
     def fit_statistics(  # noqa: B027 - optional hook
         self, train: list[Piece], valid: list[Piece] | None = None
     ) -> None:

@@ -45,6 +45,12 @@ class Codec(ABC):
     #: tokens (one recurrent step each); a bar roll's time axis counts bars, so there it is
     #: the bar's steps. ``make perf`` counts training time steps per second with it.
     steps_per_index: ClassVar[int] = 1
+    #: What the representation can hold, the words of the tracks protocol
+    #: (``experiments/tracks.yaml``): ``notes`` (note by note: pitch and duration per
+    #: note), ``frames`` (a roll of time steps), ``polyphony`` (simultaneous notes),
+    #: ``chords`` (a chord input). A model joins a track by these, never by its name;
+    #: a codec that declares nothing joins no track.
+    capabilities: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     def encode(self, piece: Piece) -> Arrays:
@@ -101,6 +107,7 @@ class FrameRollCodec(Codec):
 
     name = "frame_roll"
     time_keys = ("roll",)
+    capabilities = frozenset({"frames", "polyphony"})
 
     def __init__(self, lowest: int = 21, highest: int = 108) -> None:
         self.lowest = lowest
@@ -130,6 +137,7 @@ class BarRollCodec(Codec):
 
     name = "bar_roll"
     time_keys = ("bar", "previous", "chord")
+    capabilities = frozenset({"notes", "chords"})
 
     def __init__(self, steps_per_bar: int = 16) -> None:
         self.steps_per_bar = steps_per_bar

@@ -55,6 +55,7 @@ class BiaxialCodec(Codec):
 
     name = "biaxial"
     time_keys = ("play", "articulate", "beat")
+    capabilities = frozenset({"frames", "polyphony"})
 
     def __init__(self, lowest: int = 24, highest: int = 101, beat_bits: int = 4,
                  steps_per_beat: int = 4, beats_per_bar: int = 4) -> None:

@@ -25,6 +25,7 @@ class MelodyTokenCodec(Codec):
 
     name = "melody_tokens"
     time_keys = ("tokens",)
+    capabilities = frozenset({"notes"})
 
     def __init__(self, max_duration: int = 16) -> None:
         self.max_duration = max_duration

@@ -44,6 +44,7 @@ class NoteEventCodec(Codec):
 
     name = "note_events"
     time_keys = ("events",)
+    capabilities = frozenset({"notes", "polyphony"})
 
     def __init__(self, tones: int = 1, steps_per_bar: int = 16) -> None:
         self.tones = tones

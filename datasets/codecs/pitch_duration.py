@@ -44,6 +44,7 @@ class TokenCodec(Codec):
 
     name = "pitch_duration_tokens"
     time_keys = ("pitch", "duration")
+    capabilities = frozenset({"notes"})
 
     def __init__(
         self, pitch_vocab: list[str] | None = None, duration_vocab: list[str] | None = None,

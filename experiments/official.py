@@ -1,0 +1,192 @@
+"""The official grid (``make official`` / ``musebench official``): every (track, dataset,
+model, seed) cell of the tracks protocol at its preset, resumable and reproducible.
+
+- Each row records its commit and a **code hash** (:func:`code_hash`) of the source files
+  it depends on: the model class and its bases, its codec class and its bases, the data
+  source, and the scorer (``metrics/`` and the scoring path of ``experiments/``).
+- A cell whose row is already in the store with the same config hash and code hash is
+  skipped (:func:`pending`), so the grid runs in parts and resumes; a change to a model
+  re-runs only that model's cells.
+- The total cost is stated before anything runs (:func:`cost_minutes`, the configs'
+  ``budget_minutes``).
+- Official rows are only written from a clean git tree (:func:`check_clean_tree`); a few
+  samples per row are copied as MIDI beside the store, their paths relative to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from musebench.experiments.config import config_hash, load_config
+from musebench.experiments.tracks import Cell, Protocol
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+#: The scorer: every file that turns samples into a row's numbers.
+SCORER_FILES: tuple[str, ...] = ("metrics/*.py", "experiments/scoring.py",
+                                 "experiments/conditions.py", "experiments/fair.py",
+                                 "datasets/views.py", "datasets/piece.py")
+
+
+def _class_files(cls: type) -> list[Path]:
+    """The source files of ``cls`` and its bases that belong to musebench."""
+    files = []
+    for klass in cls.__mro__:
+        try:
+            path = Path(inspect.getfile(klass)).resolve()
+        except TypeError:
+            continue
+        if path.is_relative_to(_PACKAGE) and path not in files:
+            files.append(path)
+    return files
+
+
+@functools.cache
+def dependency_files(model: str, dataset: str, preset: str) -> tuple[Path, ...]:
+    """Files a cell's numbers depend on: model, codec, data source, scorer (sorted; which
+    files, not their contents, so it is worked out once per process)."""
+    from musebench.datasets.sources import SOURCES
+    from musebench.models import get_model
+
+    model_cls = get_model(model)
+    codec_cls = type(model_cls(**load_config(model, preset)["model"]).codec)
+    files = set(_class_files(model_cls)) | set(_class_files(codec_cls))
+    source = SOURCES.get(dataset.split(":")[0])
+    if source is not None:
+        module = source.partition(":")[0] if isinstance(source, str) else source.__module__
+        files.add(_PACKAGE.joinpath(*module.split(".")[1:]).with_suffix(".py"))
+    for pattern in SCORER_FILES:
+        files.update(p.resolve() for p in _PACKAGE.glob(pattern))
+    return tuple(sorted(files))
+
+
+def code_hash(model: str, dataset: str, preset: str) -> str:
+    """SHA-256 (16 hex digits) of the files of :func:`dependency_files`, by their paths
+    relative to the package and their bytes."""
+    digest = hashlib.sha256()
+    for path in dependency_files(model, dataset, preset):
+        if path.exists():
+            digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:
+    """The resolved config of ``cell`` as the bench hashes it: its dataset, and its track's
+    view as ``data.view`` (the model learns and is scored in it)."""
+    config = load_config(cell.model, protocol.preset)
+    config["data"]["source"] = cell.dataset
+    config["data"]["view"] = protocol.track(cell.track).view
+    return config
+
+
+def pending(cells: list[Cell], rows: list[dict[str, Any]], protocol: Protocol,
+            hasher: Callable[[str, str, str], str] = code_hash) -> tuple[list[Cell], list[Cell]]:
+    """(to run, skipped): a cell is skipped when a row of the same track, dataset, model
+    and seed has the cell's config hash and code hash."""
+    done = {(r.get("track"), r.get("dataset"), r.get("model"), r.get("seed"),
+             r.get("config_hash"), r.get("code_hash")) for r in rows}
+    preset = protocol.preset
+    run, skip = [], []
+    for cell in cells:
+        key = (cell.track, cell.dataset, cell.model, cell.seed,
+               config_hash(cell_config(cell, protocol)), hasher(cell.model, cell.dataset, preset))
+        (skip if key in done else run).append(cell)
+    return run, skip
+
+
+def cost_minutes(cells: list[Cell], preset: str) -> float:
+    """Sum of the cells' ``budget_minutes`` (the model config's estimate of one run at
+    ``preset``; 0 where a config states none)."""
+    return float(sum(float(load_config(c.model, preset).get("budget_minutes") or 0)
+                     for c in cells))
+
+
+#: Paths (relative to the repository) a clean-tree check ignores: the grid's own outputs.
+OUTPUTS: tuple[str, ...] = ("leaderboard/results/",)
+
+
+def check_clean_tree(folder: Path = _PACKAGE) -> str:
+    """The commit of the git tree holding ``folder``, which must have no uncommitted change
+    to a tracked file outside :data:`OUTPUTS` (the store and its samples, so a grid run in
+    parts resumes before its rows are committed).
+
+    Raises:
+        RuntimeError: not a git checkout, or uncommitted changes (the first few named).
+    """
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=folder, capture_output=True, text=True,
+                              check=True, timeout=30).stdout
+    try:
+        status, commit = git("status", "--porcelain", "--untracked-files=no"), git(
+            "rev-parse", "HEAD").strip()
+    except (OSError, subprocess.SubprocessError) as error:
+        raise RuntimeError(f"{folder}: not a git checkout ({error}); official rows need one") from None
+    changed_paths = [line[3:] for line in status.splitlines()
+                     if line[3:] and not line[3:].startswith(OUTPUTS)]
+    if changed_paths:
+        changed = ", ".join(changed_paths[:5])
+        raise RuntimeError(f"uncommitted changes ({changed}); official rows are written from "
+                           "a clean tree: commit or stash first (or --allow-dirty for a trial "
+                           "into another store)")
+    return commit
+
+
+def keep_samples(samples: Path, store: Path, cell: Cell, count: int) -> list[str]:
+    """Copy the first ``count`` MIDI samples of a run beside ``store`` under
+    ``samples/<track>/<dataset>/<model>/seed<k>/``; their paths relative to the store's folder."""
+    target = store.parent / "samples" / cell.track / cell.dataset.replace(":", "_") / \
+        cell.model / f"seed{cell.seed}"
+    target.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for path in sorted(samples.glob("*.mid"))[:count]:
+        shutil.copyfile(path, target / path.name)
+        kept.append(str((target / path.name).relative_to(store.parent)))
+    return kept
+
+
+def describe(run: list[Cell], skipped: list[Cell], preset: str) -> str:
+    """The plan in words, said before the grid starts."""
+    return (f"official grid: {len(run)} cell(s) to run, {len(skipped)} already done "
+            f"(same config and code hash); estimated cost {cost_minutes(run, preset):.0f} "
+            f"min at preset {preset!r}")
+
+
+def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
+             data_root: Path | None = None, allow_dirty: bool = False,
+             say: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """Run ``run``'s cells one by one (bench, then keep a few samples and re-store the row
+    with them); returns the rows written.
+
+    Raises:
+        RuntimeError: a dirty tree without ``allow_dirty`` (before any cell runs).
+    """
+    from musebench.experiments.bench import bench
+    from musebench.leaderboard.store import append_row
+
+    commit = "dirty" if allow_dirty else check_clean_tree()
+    rows = []
+    for number, cell in enumerate(run, 1):
+        track = protocol.track(cell.track)
+        say(f"[{number}/{len(run)}] {cell.track} / {cell.dataset} / {cell.model} / seed {cell.seed}")
+        extra = {"track": cell.track, "official": True, "protocol_preset": protocol.preset,
+                 "code_hash": code_hash(cell.model, cell.dataset, protocol.preset),
+                 "clean_tree": not allow_dirty}
+        result = bench(cell.model, cell.dataset, protocol.preset, cell.seed,
+                       out=out / cell.track, results=store, data_root=data_root, audio=False, view=track.view,
+                       extra_row=extra)
+        if result is None:
+            continue
+        row = dict(result.row, samples=keep_samples(result.samples, store, cell,
+                                                    protocol.samples_kept))
+        if commit != "dirty":
+            row["git_commit"] = commit
+        append_row(row, store)
+        rows.append(row)
+    return rows

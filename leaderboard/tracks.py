@@ -1,0 +1,94 @@
+"""The official per-track tables' content: for each (track, dataset), the real data, every
+model of the track, and each model's representation ceiling, one row each, with the mean
+and 95 % interval over seeds of each headline metric.
+
+:func:`track_table` returns a :class:`pandas.DataFrame` (the renderer draws it; numbers,
+not strings): columns ``row``, ``kind`` (``reference``, ``published``, ``run``,
+``ceiling``), ``seeds``,
+then ``<metric>``, ``<metric>_ci_low``, ``<metric>_ci_high`` per headline metric. Over
+two or more seeds the interval is Student's t over the seeds' values; a single seed keeps
+that run's own bootstrap interval (its row's ``_ci_low`` / ``_ci_high``).
+:func:`markdown` is a plain drawing of it for ``musebench leaderboard --official``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+
+def _over_seeds(values: list[dict[str, Any]], metric: str) -> tuple[float, float, float]:
+    """(mean, low, high) of ``metric`` over the seeds' metric dicts."""
+    points = np.array([v.get(metric) for v in values if v.get(metric) is not None], dtype=float)
+    points = points[np.isfinite(points)]
+    if len(points) == 0:
+        return math.nan, math.nan, math.nan
+    if len(points) == 1:
+        only = next(v for v in values if v.get(metric) is not None)
+        low, high = only.get(f"{metric}_ci_low"), only.get(f"{metric}_ci_high")
+        return (float(points[0]), float(low) if low is not None else math.nan,
+                float(high) if high is not None else math.nan)
+    mean = float(points.mean())
+    half = float(stats.t.ppf(0.975, len(points) - 1) * points.std(ddof=1) / math.sqrt(len(points)))
+    return mean, mean - half, mean + half
+
+
+def _line(name: str, kind: str, values: list[dict[str, Any]],
+          headline: list[str]) -> dict[str, Any]:
+    line: dict[str, Any] = {"row": name, "kind": kind, "seeds": len(values)}
+    for metric in headline:
+        line[metric], line[f"{metric}_ci_low"], line[f"{metric}_ci_high"] = _over_seeds(
+            values, metric)
+    return line
+
+
+def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: list[str],
+                reference: dict[str, Any] | None = None,
+                published: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """The table of ``track`` on ``dataset`` from the official ``rows`` (those with that
+    ``track`` and ``dataset``), the real-data ``reference`` row first, then per model
+    (sorted) its run and its ceiling. Rows of a trial from uncommitted code
+    (``clean_tree`` false, never in the official store) are grouped apart as
+    ``<model> (trial)``. The ``published`` rows (the papers' figures,
+    :func:`~musebench.leaderboard.reference.published_rows`) follow the reference as
+    ``<model> (published)``."""
+    mine = [dict(r, model=r["model"] if r.get("clean_tree", True) else f"{r['model']} (trial)")
+            for r in rows if r.get("track") == track and r.get("dataset") == dataset]
+    lines = []
+    if reference is not None:
+        lines.append(_line(str(reference.get("model", "real data")), "reference",
+                           [reference["metrics"]], headline))
+    lines += [_line(f"{r['model']} (published)", "published", [r["metrics"]], headline)
+              for r in published or [] if r.get("dataset") == dataset]
+    for model in sorted({r["model"] for r in mine}):
+        runs = [r for r in mine if r["model"] == model]
+        lines.append(_line(model, "run", [r["metrics"] for r in runs], headline))
+        ceilings = [r["ceiling"] for r in runs if r.get("ceiling")]
+        if ceilings:
+            lines.append(_line(f"{model} (ceiling)", "ceiling", ceilings, headline))
+    return pd.DataFrame(lines, columns=["row", "kind", "seeds", *[
+        f"{m}{s}" for m in headline for s in ("", "_ci_low", "_ci_high")]])
+
+
+def _cell(mean: float, low: float, high: float) -> str:
+    if not np.isfinite(mean):
+        return "–"
+    if np.isfinite(low) and np.isfinite(high):
+        return f"{mean:.3f} [{low:.3f}, {high:.3f}]"
+    return f"{mean:.3f}"
+
+
+def markdown(table: pd.DataFrame, headline: list[str], title: str) -> str:
+    """``table`` as a Markdown section headed ``title``."""
+    head = ["row", "seeds", *headline]
+    lines = [f"### {title}", "", "| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]
+    for _, line in table.iterrows():
+        cells = [str(line["row"]), str(line["seeds"]), *[
+            _cell(line[m], line[f"{m}_ci_low"], line[f"{m}_ci_high"]) for m in headline]]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

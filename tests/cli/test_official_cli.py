@@ -1,0 +1,52 @@
+"""``musebench official`` and ``musebench leaderboard --official`` from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+TINY = """
+preset: smoke
+seeds_first: 1
+seeds_other: 1
+tracks:
+  poly:
+    title: Tiny polyphonic
+    datasets: [jsb]
+    view: full
+    requires: [frames]
+    headline: [m]
+"""
+
+
+def musebench(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "musebench", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
+    result = musebench("official", "--dry-run", "--tracks", "polyphonic", "--seeds", "0",
+                       "--results", str(tmp_path / "o.jsonl"))
+    assert result.returncode == 0, result.stderr
+    assert "official grid: 8 cell(s) to run, 0 already done" in result.stdout
+    assert "estimated cost" in result.stdout and "jsb / biaxial / seed 0" in result.stdout
+    refused = musebench("official", "--allow-dirty")
+    assert refused.returncode == 2 and "cannot write the official store" in refused.stderr
+
+
+def test_leaderboard_official_shows_runs_and_ceilings_per_track(tmp_path: Path) -> None:
+    protocol = tmp_path / "tracks.yaml"
+    protocol.write_text(TINY)
+    store = tmp_path / "official.jsonl"
+    rows = [{"run_id": f"r{s}", "track": "poly", "dataset": "jsb", "model": "lstm",
+             "preset": "smoke", "seed": s, "metrics": {"m": v}, "ceiling": {"m": 0.5}}
+            for s, v in enumerate([1.0, 2.0, 3.0])]
+    store.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = musebench("leaderboard", "--official", "--protocol", str(protocol),
+                       "--results", str(store), "--no-reference")
+    assert result.returncode == 0, result.stderr
+    assert "### Tiny polyphonic: jsb" in result.stdout
+    assert "| lstm | 3 | 2.000 [-0.484, 4.484] |" in result.stdout
+    assert "| lstm (ceiling) | 3 | 0.500 [0.500, 0.500] |" in result.stdout

@@ -1,0 +1,125 @@
+"""The tracks protocol and the official grid (issue #11, items 1 and 6), smoke-sized."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from musebench.experiments import official, tracks
+from musebench.experiments.tracks import Cell
+from musebench.leaderboard.store import read_rows
+from musebench.leaderboard.tracks import track_table
+
+TINY = """
+preset: smoke
+seeds_first: 1
+seeds_other: 1
+samples_kept: 2
+tracks:
+  melody:
+    title: Melody with chords
+    datasets: [fixture]
+    view: melody
+    requires: [notes]
+    headline: [chord_conformance_notes, within_condition_diversity, collapsed]
+"""
+
+
+def test_models_join_tracks_by_capability() -> None:
+    protocol = tracks.load_protocol()
+    caps = tracks.capabilities("smoke")
+    melody, poly, classical = (tracks.members(protocol.track(t), caps)
+                               for t in ("melody", "polyphonic", "classical"))
+    assert {"midinet", "midinet_model1", "midinet_model2", "lstm_attention", "crnngan",
+            "markov", "random"} == set(melody)
+    assert poly == ["biaxial", "pianoroll_lstm"]
+    assert set(classical) == {"crnngan", "biaxial", "pianoroll_lstm"}
+    cells = tracks.cells(protocol, caps, ["polyphonic"])
+    jsb = [c for c in cells if c.dataset == "jsb"]
+    assert sorted({c.seed for c in jsb}) == [0, 1, 2]           # 3 seeds on the first dataset
+    assert {c.seed for c in cells if c.dataset == "musedata"} == {0}
+
+
+def test_bad_protocol_is_refused_with_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "tracks.yaml"
+    path.write_text(TINY.replace("view: melody", "view: chords"))
+    with pytest.raises(ValueError, match="track melody: view = 'chords'"):
+        tracks.load_protocol(path)
+    with pytest.raises(ValueError, match="unknown track 'drums'"):
+        tracks.load_protocol().track("drums")
+
+
+def test_smoke_grid_runs_records_and_resumes(tmp_path: Path, data_root: Path) -> None:
+    path = tmp_path / "tracks.yaml"
+    path.write_text(TINY)
+    protocol = tracks.load_protocol(path)
+    store = tmp_path / "results" / "official.jsonl"
+    cells = [Cell("melody", "fixture", "markov", 0), Cell("melody", "fixture", "random", 0)]
+    assert "2 cell(s) to run, 0 already done" in official.describe(cells, [], "smoke")
+    rows = official.run_grid(protocol, cells, store, tmp_path / "runs", data_root,
+                             allow_dirty=True, say=lambda _: None)
+    stored = read_rows(store)
+    assert len(stored) == 2 and {r["model"] for r in stored} == {"markov", "random"}
+    for row in stored:
+        assert row["track"] == "melody" and row["view"] == "melody"
+        assert len(row["code_hash"]) == 16 and row["clean_tree"] is False
+        assert 0 <= row["ceiling"]["chord_conformance_notes"] <= 1
+        assert "within_condition_diversity" in row["metrics"]
+        assert row["budget"]["max_epochs"] == 0
+        assert len(row["samples"]) == 2
+        assert all((store.parent / p).is_file() for p in row["samples"])
+    assert {r["config_hash"] for r in stored} == {
+        official.config_hash(official.cell_config(c, protocol)) for c in cells}
+    todo, skipped = official.pending(cells, stored, protocol)
+    assert todo == [] and skipped == cells
+    changed = official.pending(cells, stored, protocol,
+                               hasher=lambda m, d, p: "other" if m == "random" else
+                               official.code_hash(m, d, p))
+    assert changed[0] == [cells[1]]
+    table = track_table([dict(r, clean_tree=True) for r in rows], "melody", "fixture",
+                        ["chord_conformance_notes"])
+    assert list(table["row"]) == ["markov", "markov (ceiling)", "random", "random (ceiling)"]
+    trial = track_table(rows, "melody", "fixture", ["chord_conformance_notes"])
+    assert list(trial["row"])[:2] == ["markov (trial)", "markov (trial) (ceiling)"]
+
+
+def test_code_hash_follows_the_model_file() -> None:
+    files = official.dependency_files("midinet", "bach", "smoke")
+    names = {p.name for p in files}
+    assert {"midinet.py", "base.py", "music21_corpus.py", "harmony.py", "scoring.py"} <= names
+    assert official.code_hash("midinet", "bach", "smoke") != official.code_hash(
+        "markov", "bach", "smoke")
+
+
+def test_dirty_tree_is_refused(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+    git("init", "-q")
+    (tmp_path / "a.txt").write_text("1")
+    git("add", "a.txt")
+    git("commit", "-qm", "one")
+    assert len(official.check_clean_tree(tmp_path)) == 40
+    (tmp_path / "leaderboard" / "results").mkdir(parents=True)
+    (tmp_path / "leaderboard" / "results" / "official.jsonl").write_text("")
+    git("add", "leaderboard")
+    git("commit", "-qm", "store")
+    (tmp_path / "leaderboard" / "results" / "official.jsonl").write_text("{}\n")
+    assert len(official.check_clean_tree(tmp_path)) == 40   # the grid's own output
+    (tmp_path / "a.txt").write_text("2")
+    with pytest.raises(RuntimeError, match="uncommitted changes \\(a.txt\\)"):
+        official.check_clean_tree(tmp_path)
+
+
+def test_cost_is_the_sum_of_the_configs_budgets() -> None:
+    from musebench.experiments.config import load_config
+
+    cells = [Cell("melody", "bach", "midinet", s) for s in range(3)]
+    cells.append(Cell("melody", "bach", "markov", 0))
+    expected = 3 * load_config("midinet", "standard")["budget_minutes"] + load_config(
+        "markov", "standard")["budget_minutes"]
+    assert official.cost_minutes(cells, "standard") == pytest.approx(expected)
+    assert official.cost_minutes(cells, "smoke") == pytest.approx(4 * 0.5)
+    assert "estimated cost 2 min at preset 'smoke'" in official.describe(cells, [], "smoke")

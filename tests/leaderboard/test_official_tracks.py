@@ -1,0 +1,41 @@
+"""The per-track official table: real data, runs and ceilings, CIs over seeds."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from musebench.leaderboard.tracks import markdown, track_table
+
+
+def row(model: str, seed: int, value: float, ceiling: float, **extra: object) -> dict:
+    return {"track": "poly", "dataset": "jsb", "model": model, "seed": seed,
+            "metrics": {"m": value, "m_ci_low": value - 0.1, "m_ci_high": value + 0.1},
+            "ceiling": {"m": ceiling}, **extra}
+
+
+def test_three_seeds_get_a_t_interval_and_one_seed_keeps_its_bootstrap() -> None:
+    rows = [row("a", s, v, 0.9) for s, v in enumerate([1.0, 2.0, 3.0])]
+    rows += [row("b", 0, 5.0, 0.8), row("c", 0, 7.0, 0.7, clean_tree=False)]
+    reference = {"model": "real data (full)", "metrics": {"m": 4.0}}
+    table = track_table(rows, "poly", "jsb", ["m"], reference).set_index("row")
+    assert list(table.index) == ["real data (full)", "a", "a (ceiling)", "b", "b (ceiling)",
+                                 "c (trial)", "c (trial) (ceiling)"]
+    # mean 2, sd 1, n 3: half-width t(0.975, 2) / sqrt(3) = 4.302653 / 1.732051 = 2.484138
+    assert table.loc["a", "m"] == pytest.approx(2.0)
+    assert table.loc["a", "m_ci_high"] == pytest.approx(2.0 + 2.484138, abs=1e-5)
+    assert table.loc["b", "m_ci_low"] == pytest.approx(4.9)
+    assert table.loc["a (ceiling)", "seeds"] == 3
+    assert math.isnan(table.loc["real data (full)", "m_ci_low"])
+    text = markdown(table.reset_index(), ["m"], "Polyphonic: jsb")
+    assert "| a | 3 | 2.000 [-0.484, 4.484] |" in text
+
+
+def test_published_rows_follow_the_real_data() -> None:
+    published = [{"model": "RNN-NADE", "dataset": "jsb", "metrics": {"m": -5.56}},
+                 {"model": "RNN-NADE", "dataset": "musedata", "metrics": {"m": -5.6}}]
+    table = track_table([row("a", 0, 1.0, 0.9)], "poly", "jsb", ["m"],
+                        {"model": "real", "metrics": {"m": 4.0}}, published)
+    assert list(table["row"]) == ["real", "RNN-NADE (published)", "a", "a (ceiling)"]
+    assert table.loc[1, "m"] == -5.56 and table.loc[1, "kind"] == "published"
