@@ -173,6 +173,11 @@ def load_config(
     return config
 
 
+#: Top-level config keys that describe a run without changing it: ``budget_minutes`` is
+#: the official grid's stated cost estimate (:mod:`musebench.experiments.official`).
+NOT_SETTINGS: frozenset[str] = frozenset({"budget_minutes"})
+
+
 def identity(config: dict[str, Any]) -> dict[str, Any]:
     """The settings that name a run: ``config`` less every value that its model's config
     file (with the preset) does not set and that equals the default of the signature
@@ -181,13 +186,14 @@ def identity(config: dict[str, Any]) -> dict[str, Any]:
     So ``--precision 32-true`` or ``--set trainer.num_nodes=1`` names the same run as
     leaving them out (``make bench`` then ``--resume`` finds it), while every value the
     config file sets is kept, so a config without such extras hashes as it always has.
+    Keys of :data:`NOT_SETTINGS` say what a run costs, not how it runs, and are left out.
     """
     name = config.get("name")
     if name not in MODELS or not config_path(name).exists():
         return config
     model_cls = get_model(name)
     own = file_config(config_path(name), config["preset"])
-    canonical = copy.deepcopy(config)
+    canonical = {k: v for k, v in copy.deepcopy(config).items() if k not in NOT_SETTINGS}
     for section in SECTIONS:
         for key, value in (config.get(section) or {}).items():
             if key not in (own.get(section) or {}) and is_default(f"{section}.{key}", value,
