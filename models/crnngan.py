@@ -75,7 +75,7 @@ class EventGenerator(nn.Module):
         self.input_layer = nn.Linear(noise_dim + n_features, hidden)
         # nn.LSTM's dropout acts on every layer's output but the last; forward adds that one
         self.lstm = LSTM(hidden, hidden, layers, batch_first=True,
-                            dropout=dropout if layers > 1 else 0.0)
+                         dropout=dropout if layers > 1 else 0.0)
         self.output_layer = nn.Linear(hidden, n_features)
 
     def teacher_forced(self, noise: torch.Tensor, previous: torch.Tensor) -> torch.Tensor:
@@ -116,7 +116,7 @@ class EventDiscriminator(nn.Module):
         super().__init__()
         self.dropout = dropout
         self.lstm = LSTM(n_features, hidden, layers, batch_first=True, bidirectional=True,
-                            dropout=dropout if layers > 1 else 0.0)
+                         dropout=dropout if layers > 1 else 0.0)
         self.out = nn.Linear(2 * hidden, 1)
 
     def forward(self, events: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -78,7 +78,7 @@ class PianoRollLSTM(LikelihoodGenerator):
         n_pitches = self.codec.n_pitches
         self.note_embedding = nn.Linear(n_pitches, h.embedding, bias=False)
         self.lstm = LSTM(h.embedding, h.hidden, num_layers=h.layers, batch_first=True,
-                            dropout=h.dropout if h.layers > 1 else 0.0)
+                         dropout=h.dropout if h.layers > 1 else 0.0)
         self.drop = nn.Dropout(h.dropout)
         self.output = nn.Linear(h.hidden, n_pitches)
 
