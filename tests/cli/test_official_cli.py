@@ -30,8 +30,10 @@ def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
     result = musebench("official", "--dry-run", "--tracks", "polyphonic", "--seeds", "0",
                        "--results", str(tmp_path / "o.jsonl"))
     assert result.returncode == 0, result.stderr
-    assert "official grid: 8 cell(s) to run, 0 already done" in result.stdout
-    assert "estimated cost" in result.stdout and "jsb / biaxial / seed 0" in result.stdout
+    # 4 data sets x the 3 models whose codecs hold frames (biaxial, pianoroll_lstm, rnn_nade)
+    assert "official grid: 12 cell(s) to run, 0 already done" in result.stdout
+    assert "estimated cost 108 min" in result.stdout  # 12 cells x budget_minutes 9
+    assert "jsb / biaxial / seed 0" in result.stdout and "jsb / rnn_nade / seed 0" in result.stdout
     refused = musebench("official", "--allow-dirty")
     assert refused.returncode == 2 and "cannot write the official store" in refused.stderr
 
