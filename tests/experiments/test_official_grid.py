@@ -33,9 +33,10 @@ def test_models_join_tracks_by_capability() -> None:
     melody, poly, classical = (tracks.members(protocol.track(t), caps)
                                for t in ("melody", "polyphonic", "classical"))
     assert {"midinet", "midinet_model1", "midinet_model2", "lstm_attention", "crnngan",
-            "markov", "random"} == set(melody)
-    assert poly == ["biaxial", "pianoroll_lstm"]
-    assert set(classical) == {"crnngan", "biaxial", "pianoroll_lstm"}
+            "music_transformer", "markov", "random"} == set(melody)
+    assert poly == ["biaxial", "pianoroll_lstm", "rnn_nade"]  # the codecs that hold frames
+    assert set(classical) == {"crnngan", "biaxial", "pianoroll_lstm", "rnn_nade",
+                              "music_transformer"}
     cells = tracks.cells(protocol, caps, ["polyphonic"])
     jsb = [c for c in cells if c.dataset == "jsb"]
     assert sorted({c.seed for c in jsb}) == [0, 1, 2]           # 3 seeds on the first dataset
