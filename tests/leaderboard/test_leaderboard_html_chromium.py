@@ -4,26 +4,15 @@ Skips when no Chromium is installed (``apt-get install -y chromium``)."""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import numpy as np
 import pytest
+from headless_chromium import BROWSER, chromium
 from matplotlib.image import imread
 
 from musebench.datasets.piece import Piece, make_notes
 from musebench.experiments.samples import write_samples
 from musebench.leaderboard.html_report import to_html
 from musebench.leaderboard.render import aggregate
-
-BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")
-                if shutil.which(b)), None)
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-
-
-def chromium(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([BROWSER, *FLAGS, *args], capture_output=True, text=True, timeout=60,
-                          check=True)
 
 
 @pytest.mark.slow  # starting a browser takes a few seconds

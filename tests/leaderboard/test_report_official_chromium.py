@@ -12,11 +12,10 @@ fluidsynth and a soundfont (no audio to play).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
+from headless_chromium import BROWSER, chromium
 from matplotlib.image import imread
 
 from musebench.cli.main import main
@@ -27,15 +26,6 @@ from musebench.datasets.views import apply_view
 from musebench.experiments.samples import write_samples
 from musebench.leaderboard import store
 from musebench.models import get_model
-
-BROWSER = next((shutil.which(b) for b in ("chromium", "chromium-browser", "google-chrome")
-                if shutil.which(b)), None)
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-
-
-def chromium(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([BROWSER, *FLAGS, *args], capture_output=True, text=True, timeout=90,
-                          check=True)
 
 
 def official_copy_with_samples(folder) -> list[str]:
@@ -76,7 +66,7 @@ def test_official_report_in_chromium(tmp_path, monkeypatch):
         (page.parent / "official_files").glob("*.flac"))
     assert len(audio_files) == 2 * len(models)
 
-    dom = chromium("--dump-dom", page.as_uri()).stdout
+    dom = chromium("--dump-dom", page.as_uri(), timeout=90).stdout
     assert dom.count('class="headline"') == 1 and "oa_mean ↑" in dom
     assert 'id="glossary"' in dom and "Entropy (bits) of the pitch-class distribution" in dom
     assert "Rows marked 'official'" in dom
@@ -89,7 +79,7 @@ def test_official_report_in_chromium(tmp_path, monkeypatch):
         not get_model(m).conditional for m in models)
 
     shot = tmp_path / "shot.png"
-    chromium(f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri())
+    chromium(f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri(), timeout=90)
     pixels = imread(shot)[..., :3]
     assert pixels.std() > 0.05  # not a blank page
     # the headline's best cell is green (#e6f4e6): the styled table is on screen
