@@ -1,7 +1,7 @@
 """``musebench official``: the official grid of the tracks protocol (``make official``).
 
-``musebench official [--tracks T ...] [--seeds S ...] [--preset P] [--protocol FILE]
-[--results FILE] [--out DIR] [--dry-run] [--allow-dirty]`` lists the (track, dataset,
+``musebench official [--tracks T ...] [--datasets D ...] [--models M ...] [--seeds S ...]
+[--preset P] [--protocol FILE] [--results FILE] [--out DIR] [--dry-run] [--allow-dirty]`` lists the (track, dataset,
 model, seed) cells, skips those whose row is already in the store with the same config
 and code hash, states the total estimated cost, and runs the rest
 (:mod:`musebench.experiments.official`). Official rows need a clean git tree;
@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``official``."""
     parser = subparsers.add_parser("official", help="run the official grid (resumable)")
     parser.add_argument("--tracks", nargs="+", default=None, help="only these tracks")
+    parser.add_argument("--datasets", nargs="+", default=None, help="only these datasets")
+    parser.add_argument("--models", nargs="+", default=None, help="only these models")
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="only these seeds")
     parser.add_argument("--preset", default=None,
                         help="preset of every cell (default: the protocol's)")
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         official.check_clean_tree()
     check_store(store)
     caps = tracks.capabilities(protocol.preset)
-    cells = tracks.cells(protocol, caps, args.tracks, args.seeds)
+    cells = tracks.cells(protocol, caps, args.tracks, args.seeds, args.datasets, args.models)
     todo, skipped = official.pending(cells, read_rows(store) if store.exists() else [],
                                      protocol)
     print(official.describe(todo, skipped, protocol.preset), flush=True)

@@ -122,15 +122,31 @@ def members(track: Track, caps: dict[str, frozenset[str]]) -> list[str]:
 
 
 def cells(protocol: Protocol, caps: dict[str, frozenset[str]],
-          tracks: list[str] | None = None, seeds: list[int] | None = None) -> list[Cell]:
-    """The grid's cells, track by track in protocol order (only ``tracks`` if given, and
-    only the ``seeds`` given, else the protocol's)."""
+          tracks: list[str] | None = None, seeds: list[int] | None = None,
+          datasets: list[str] | None = None, models: list[str] | None = None) -> list[Cell]:
+    """The grid's cells, track by track in protocol order (only ``tracks``, ``datasets``,
+    ``models`` and ``seeds`` if given, else the protocol's), so a grid runs in parts.
+
+    Raises:
+        ValueError: a dataset or model given that no chosen track holds (the known ones
+            listed), so a typo never runs an empty grid silently.
+    """
     chosen = [protocol.track(t) for t in tracks] if tracks else list(protocol.tracks)
+    known_sets = sorted({d for track in chosen for d in track.datasets})
+    known_models = sorted({m for track in chosen for m in members(track, caps)})
+    for given, known, kind in ((datasets, known_sets, "dataset"), (models, known_models, "model")):
+        for name in given or []:
+            if name not in known:
+                raise ValueError(f"no chosen track has {kind} {name!r}; they have: "
+                                 f"{', '.join(known)}")
     out = []
     for track in chosen:
         for index, dataset in enumerate(track.datasets):
+            if datasets and dataset not in datasets:
+                continue
             count = protocol.seeds_first if index == 0 else protocol.seeds_other
             run_seeds = [s for s in range(count) if seeds is None or s in seeds]
             out += [Cell(track.name, dataset, model, seed)
-                    for model in members(track, caps) for seed in run_seeds]
+                    for model in members(track, caps) if not models or model in models
+                    for seed in run_seeds]
     return out

@@ -41,6 +41,12 @@ def test_models_join_tracks_by_capability() -> None:
     jsb = [c for c in cells if c.dataset == "jsb"]
     assert sorted({c.seed for c in jsb}) == [0, 1, 2]           # 3 seeds on the first dataset
     assert {c.seed for c in cells if c.dataset == "musedata"} == {0}
+    part = tracks.cells(protocol, caps, ["polyphonic"], [0, 2], ["jsb"], ["rnn_nade"])
+    assert part == [Cell("polyphonic", "jsb", "rnn_nade", 0), Cell("polyphonic", "jsb", "rnn_nade", 2)]
+    with pytest.raises(ValueError, match="no chosen track has model 'midinet'"):
+        tracks.cells(protocol, caps, ["polyphonic"], models=["midinet"])
+    with pytest.raises(ValueError, match="dataset 'jsb32'"):
+        tracks.cells(protocol, caps, datasets=["jsb32"])
 
 
 def test_bad_protocol_is_refused_with_the_key(tmp_path: Path) -> None:
