@@ -26,12 +26,31 @@ def data_root() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The whole session (session-scoped fixtures included): the cache in a session tmp
-    dir, never the user's own, and W&B disabled. Yields the cache folder."""
-    cache = tmp_path_factory.mktemp("musebench-cache")
+    dir, never the user's own, and W&B disabled. Yields the cache folder.
+
+    Under pytest-xdist (``make test``) the workers share one cache folder (the run's
+    common tmp root), so a data set is prepared once per run, not once per worker (cache
+    files are written atomically), and each worker and its subprocesses run one thread:
+    N workers of N threads each on N cores would thrash in OpenMP's spin-waits.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        cache = tmp_path_factory.getbasetemp().parent / "musebench-cache"
+        cache.mkdir(exist_ok=True)
+    else:
+        cache = tmp_path_factory.mktemp("musebench-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MUSEBENCH_CACHE", str(cache))
         patch.setenv("WANDB_MODE", "disabled")
+        if worker:
+            import torch
+
+            patch.setenv("OMP_NUM_THREADS", "1")
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
         yield cache
+        if worker:
+            torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

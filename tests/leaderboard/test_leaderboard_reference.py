@@ -9,21 +9,24 @@ import time
 import pytest
 
 from musebench.cli import main
+from musebench.experiments import scoring
 from musebench.experiments.scoring import real_data_row
 from musebench.leaderboard.reference import REAL_DATA, published_rows, real_data_label
 from musebench.leaderboard.store import append_row
 
 
-def test_real_data_row_scores_test_against_train_and_is_cached(session_cache):
+def test_real_data_row_scores_test_against_train_and_is_cached(session_cache, monkeypatch):
     row = real_data_row("fixture", refresh=True)
     assert row["kind"] == "reference" and row["model"] == REAL_DATA
     assert row["metrics"]["n_samples"] == 2 and row["metrics"]["n_reference"] == 8
     assert 0 < row["metrics"]["chord_conformance_notes"] <= 1
     cached = session_cache / "reference" / "fixture.json"
     assert json.loads(cached.read_text())["row"]["metrics"].keys() == row["metrics"].keys()
-    started = time.perf_counter()
+    def no_scoring(*args, **kwargs):
+        raise AssertionError("scored again: the cached row was not used")
+
+    monkeypatch.setattr(scoring, "score_in_view", no_scoring)
     assert real_data_row("fixture") == row
-    assert time.perf_counter() - started < 1.0
 
 
 def test_apply_view_gives_melodies_or_the_pieces_and_names_an_unknown_view():
@@ -83,7 +86,7 @@ def test_leaderboard_wandb_logs_the_table_offline(tmp_path, monkeypatch, capsys)
     assert "markov (smoke, 1 seed)" in capsys.readouterr().out
     runs = list((tmp_path / "wandb").glob("offline-run-*"))
     assert len(runs) == 1
-    deadline = time.monotonic() + 20  # W&B's writer process flushes after run.finish()
+    deadline = time.monotonic() + 120  # W&B's writer process flushes after run.finish()
     while not (tables := list(runs[0].glob("files/media/table/leaderboard_*.table.json"))):
         assert time.monotonic() < deadline, "no leaderboard table written"
         time.sleep(0.1)

@@ -8,9 +8,14 @@ from pathlib import Path
 from musebench.perf.data import available_sources, run
 
 
-def test_perf_reports_each_source_and_leaves_the_session_cache_alone(capsys) -> None:
-    cache = Path(os.environ["MUSEBENCH_CACHE"])
-    before = sorted(cache.glob("*")) if cache.exists() else []
+def test_perf_reports_each_source_and_leaves_the_users_cache_alone(capsys, tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    # a cache of this test's own: the session's is shared with other test workers
+    cache = tmp_path / "cache"
+    (cache / "reference").mkdir(parents=True)
+    (cache / "reference" / "kept.json").write_text("{}")
+    monkeypatch.setenv("MUSEBENCH_CACHE", str(cache))
+    before = sorted(cache.rglob("*"))
     results = run(["fixture"])
     row = results["fixture"]
     assert row["pieces"] == 12 and row["skipped"] == 0
@@ -18,7 +23,7 @@ def test_perf_reports_each_source_and_leaves_the_session_cache_alone(capsys) -> 
     assert row["pieces_per_s"] > 0
     assert "fixture" in capsys.readouterr().out
     assert os.environ["MUSEBENCH_CACHE"] == str(cache)
-    assert (sorted(cache.glob("*")) if cache.exists() else []) == before
+    assert sorted(cache.rglob("*")) == before
 
 
 def test_sources_needing_data_are_listed_only_when_their_files_exist(tmp_path: Path,
