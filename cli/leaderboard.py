@@ -185,6 +185,7 @@ def render(args: argparse.Namespace, entries: list) -> str:
 def official_tables(args: argparse.Namespace) -> str:
     """Markdown: per track of the protocol and per dataset, the real data, every model of
     the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
+    from musebench.datasets.sources.base import SourceError
     from musebench.experiments.scoring import real_data_row
     from musebench.experiments.tracks import PROTOCOL, load_protocol
     from musebench.leaderboard.reference import published_rows
@@ -202,7 +203,8 @@ def official_tables(args: argparse.Namespace) -> str:
             if not args.no_reference:
                 try:
                     reference = real_data_row(dataset, args.data_root, view=track.view)
-                except (OSError, KeyError, ValueError) as error:
+                except (OSError, KeyError, ValueError, SourceError) as error:
+                    # e.g. no MUSEBENCH_DATA: the table still shows the runs, without it
                     print(f"leaderboard: no {track.view} reference row for {dataset}: {error}",
                           file=sys.stderr)
             table = track_table(rows, track.name, dataset, list(track.headline), reference,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,9 @@ tracks:
 """
 
 
-def musebench(*args: str) -> subprocess.CompletedProcess:
+def musebench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "musebench", *args], capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=env)
 
 
 def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
@@ -32,7 +33,8 @@ def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # 4 data sets x the 3 models whose codecs hold frames (biaxial, pianoroll_lstm, rnn_nade)
     assert "official grid: 12 cell(s) to run, 0 already done" in result.stdout
-    assert "estimated cost 108 min" in result.stdout  # 12 cells x budget_minutes 9
+    # 4 cells each: biaxial budget_minutes 10, pianoroll_lstm 9, rnn_nade 9
+    assert "estimated cost 112 min" in result.stdout
     assert "jsb / biaxial / seed 0" in result.stdout and "jsb / rnn_nade / seed 0" in result.stdout
     refused = musebench("official", "--allow-dirty")
     assert refused.returncode == 2 and "cannot write the official store" in refused.stderr
@@ -52,3 +54,18 @@ def test_leaderboard_official_shows_runs_and_ceilings_per_track(tmp_path: Path) 
     assert "### Tiny polyphonic: jsb" in result.stdout
     assert "| lstm | 3 | 2.000 [-0.484, 4.484] |" in result.stdout
     assert "| lstm (ceiling) | 3 | 0.500 [0.500, 0.500] |" in result.stdout
+
+
+def test_leaderboard_official_without_the_data_still_shows_the_runs(tmp_path: Path) -> None:
+    protocol = tmp_path / "tracks.yaml"
+    protocol.write_text(TINY)
+    store = tmp_path / "official.jsonl"
+    row = {"run_id": "r0", "track": "poly", "dataset": "jsb", "model": "lstm",
+           "preset": "smoke", "seed": 0, "metrics": {"m": 1.0}}
+    store.write_text(json.dumps(row) + "\n")
+    env = {k: v for k, v in os.environ.items() if k != "MUSEBENCH_DATA"}
+    result = musebench("leaderboard", "--official", "--protocol", str(protocol),
+                       "--results", str(store), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "no full reference row for jsb" in result.stderr and "MUSEBENCH_DATA" in result.stderr
+    assert "| lstm | 1 |" in result.stdout
