@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None,
                         help="sections to run (e.g. perf_data perf_metrics); default all")
+    parser.add_argument("--models", nargs="*", default=None,
+                        help="registered models measured by the sections that take a model "
+                             "list (perf_models); default all: a quick subset")
     parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only or []) - set(SECTIONS))
@@ -51,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        report[name] = importlib.import_module(SECTIONS[name]).run()
+        measure = importlib.import_module(SECTIONS[name]).run
+        takes_models = "models" in inspect.signature(measure).parameters
+        report[name] = measure(models=args.models) if args.models and takes_models else measure()
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     write_atomically(args.out, json.dumps(report, indent=2, default=float))
     print(f"\nwrote {args.out}")
