@@ -4,7 +4,9 @@ Each section (:data:`SECTIONS`: its name in the report, and the module under
 ``musebench.perf`` that measures it) exposes ``run() -> dict`` that measures
 its figures (and the ratios against what it is compared with) in this same process and
 prints a table. This runner calls them in turn and writes everything to one JSON file
-(default ``runs/perf.json``, atomically) that the leaderboard report can show.
+(default ``runs/perf.json``, atomically) that the leaderboard report can show, and prints
+the key figures of the previous run kept in the repository beside the new ones
+(:mod:`musebench.perf.previous`).
 Timing targets live here, never in timed tests.
 """
 
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from musebench.perf.previous import PREVIOUS, comparison, load_previous
 from musebench.util import write_atomically
 
 #: The report's sections, in order: report key -> module that measures it.
@@ -41,6 +44,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="registered models measured by the sections that take a model "
                              "list (perf_models); default all: a quick subset")
     parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
+    parser.add_argument("--previous", type=Path, default=PREVIOUS,
+                        help="JSON of the run to print beside this one (default: the "
+                             "figures kept in the repository, perf/previous.json)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only or []) - set(SECTIONS))
     if unknown:
@@ -60,6 +66,9 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = measure(models=args.models) if args.models and takes_models else measure()
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     write_atomically(args.out, json.dumps(report, indent=2, default=float))
+    previous = load_previous(args.previous)
+    if previous is not None and "perf_models" in report:
+        print("\n" + comparison(previous, report))
     print(f"\nwrote {args.out}")
     return 0
 
