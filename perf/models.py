@@ -117,11 +117,15 @@ def best_peak(measurements: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
-    """Put the FLOP/s fraction of the peak into each precision's figures, and the bf16/fp32
+    """Put the FLOP/s fraction of the peak (bf16-mixed: the faster of the bf16 and fp32
+    peaks) into each precision's figures, and the bf16/fp32
     and busy/idle training throughput ratios into the cell."""
     train = cell.get("train", {})
     for precision, figures in train.items():
-        peak = peaks["peak_bf16"] if precision.startswith("bf16") else peaks["peak_fp32"]
+        # bf16-mixed runs some work in fp32 and may fall back to fp32 kernels (a CPU without
+        # bf16 instructions: its bf16 matmul runs at <1 GFLOP/s), so its peak is the faster
+        peak = (max(peaks["peak_bf16"], peaks["peak_fp32"]) if precision.startswith("bf16")
+                else peaks["peak_fp32"])
         figures["fraction_of_peak"] = ratio(figures.get("achieved_flops_per_s"), peak)
     if "train_busy" in cell:
         cell["busy_over_idle"] = ratio(cell["train_busy"].get("samples_per_s"),
