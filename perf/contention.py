@@ -6,19 +6,25 @@ a run that keeps its share of the cores when another process competes is what th
 thread and OpenMP settings (:func:`musebench.openmp_wait_policy`) are chosen for.
 
 Each competitor is a separate Python process spinning in a loop (single-threaded, never
-sleeping, never touching memory), started before the measurement and killed after it.
+sleeping, never touching memory), started before the measurement and killed after it (or
+ending by itself when the process that started it dies).
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-#: What each competing process runs: a pure busy loop, one core's worth of work.
-SPIN = "while True: pass"
+#: What each competing process runs: a pure busy loop, one core's worth of work, that
+#: ends when its parent does (every ~100,000 rounds it checks that its parent is still
+#: the process whose id it was given), so a measuring process killed on a timeout leaves
+#: no spinner, even one killed while the spinner was starting.
+SPIN = ("import os, sys\nparent = int(sys.argv[1])\nwhile os.getppid() == parent:\n"
+        "    for _ in range(100_000):\n        pass\n")
 
 
 @contextmanager
@@ -35,7 +41,7 @@ def busy_processes(count: int, settle_s: float = 0.2) -> Iterator[list[int]]:
     """
     if count < 0:
         raise ValueError(f"count must be >= 0, got {count}")
-    spinners = [subprocess.Popen([sys.executable, "-c", SPIN],  # noqa: S603 - our own loop
+    spinners = [subprocess.Popen([sys.executable, "-c", SPIN, str(os.getpid())],  # noqa: S603
                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL) for _ in range(count)]
     try:

@@ -57,3 +57,27 @@ def test_busy_over_idle_ratio_and_operator_lines() -> None:
     lines = perf_models.operators_table({"models": {"m": {"standard": cell}}}).splitlines()
     assert lines[1].split() == ["m", "standard", "32-true", "aten::mm", "50%,", "aten::add",
                                 "25%"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_a_spinner_ends_when_the_process_that_started_it_is_killed() -> None:
+    """A measuring cell killed on its timeout (SIGKILL: no ``finally``) leaves no spinner."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("from musebench.perf.contention import busy_processes\n"
+            "import time\n"
+            "with busy_processes(1, settle_s=0.0) as pids:\n"
+            "    print(pids[0], flush=True)\n"
+            "    time.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    spinner = int(parent.stdout.readline())
+    assert _alive(spinner)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30  # a bound on waiting, not a speed assertion
+    while _alive(spinner) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(spinner)
