@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,15 +80,32 @@ def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, 
                    "--warmup", str(warmup), "--steps", str(steps), "--generate", str(generate),
                    "--devices", str(devices), "--strategy", strategy, "--out", str(out),
                    *(detail or [])]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=CELL_TIMEOUT, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-        except subprocess.TimeoutExpired:
+        returncode, stderr = run_group(command, CELL_TIMEOUT,
+                                       dict(os.environ, PYTHONWARNINGS="ignore"))
+        if returncode is None:
             return {"error": f"timed out after {CELL_TIMEOUT} s"}
-        if done.returncode != 0 or not out.exists():
-            lines = [line for line in done.stderr.splitlines() if line.strip()]
-            return {"error": lines[-1] if lines else f"exit status {done.returncode}"}
+        if returncode != 0 or not out.exists():
+            lines = [line for line in stderr.splitlines() if line.strip()]
+            return {"error": lines[-1] if lines else f"exit status {returncode}"}
         return json.loads(out.read_text())
+
+
+def run_group(command: list[str], timeout: float, env: dict[str, str]) -> tuple[int | None, str]:
+    """Run ``command`` in a process group of its own; ``(exit status, stderr)``, or
+    ``(None, stderr so far)`` after killing the whole group at ``timeout`` seconds.
+
+    Why the group: a cell's data-loader workers, DDP ranks and busy processes are its
+    children; killing the cell alone on a timeout left its workers computing for minutes.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, stderr = process.communicate()
+        return None, stderr or ""
+    return process.returncode, stderr or ""
 
 
 def trains_at(preset: str) -> list[str]:

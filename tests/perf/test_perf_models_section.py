@@ -81,3 +81,37 @@ def test_bf16_mixed_is_measured_against_the_faster_peak() -> None:
     cell = {"train": {"bf16-mixed": {"samples_per_s": 1.0, "achieved_flops_per_s": 2e9}}}
     perf_models.add_ratios(cell, {"peak_fp32": 2e10, "peak_bf16": 5e8})
     assert cell["train"]["bf16-mixed"]["fraction_of_peak"] == 0.1
+
+
+def test_a_timed_out_cell_is_killed_with_its_children(tmp_path) -> None:
+    """run_group kills the cell's whole process group at the timeout: a child it started
+    (a data-loader worker, a DDP rank) does not outlive it."""
+    import os
+    import sys
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    code = ("import subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+            "time.sleep(600)\n")
+    returncode, _ = perf_models.run_group([sys.executable, "-c", code], 15.0, dict(os.environ))
+    assert returncode is None
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 30  # a bound on waiting for the kernel, not a speed check
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        with open(f"/proc/{child}/stat") as stat:
+            if stat.read().split()[2] == "Z":
+                break
+        time.sleep(0.1)
+    alive = os.path.exists(f"/proc/{child}")
+    assert not alive or open(f"/proc/{child}/stat").read().split()[2] == "Z"
+
+
+def test_a_finished_command_gives_its_status_and_stderr() -> None:
+    import os
+    import sys
+
+    code = "import sys; sys.stderr.write('boom\\n'); sys.exit(3)"
+    assert perf_models.run_group([sys.executable, "-c", code], 60.0, dict(os.environ)) == (
+        3, "boom\n")
