@@ -32,7 +32,7 @@ DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf official
+.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf gpu-check official
 
 # `make install PY=python3` installs into that interpreter instead (no venv is made).
 install:
@@ -96,3 +96,7 @@ official:
 
 perf:
 	$(PY) -m musebench.perf --out $(OUT)/perf.json
+
+# On a machine with a GPU: fp32/bf16 throughput, DDP over the GPUs and peak memory (~4 min).
+gpu-check:
+	$(PY) -m musebench.perf.gpu_check --out $(OUT)/gpu_check.json

@@ -103,7 +103,10 @@ class ThreadsPerProcess(pl.Callback):
 
     Every process starts with as many torch threads as the machine has cores, so N DDP
     processes on C cores would run N x C threads and thrash; each gets ``max(1, C // N)``
-    (:func:`threads_per_process`). With one process this changes nothing.
+    (:func:`threads_per_process`). With one process this changes nothing. How the threads
+    wait for each other (passive, so a busy machine does not collapse training) is set when
+    musebench is imported (:func:`musebench.openmp_wait_policy`), before torch starts
+    OpenMP: it cannot be changed here, after.
     """
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:

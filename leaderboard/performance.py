@@ -3,9 +3,11 @@
 ``make perf`` writes ``runs/perf.json`` (:mod:`musebench.perf`); its
 ``perf_models`` section (:mod:`musebench.perf.models`) holds, per model and
 preset, training throughput at each precision, FLOP/s as a fraction of the machine's matmul
-peak, peak memory, generation bars/s and the DDP ratio. This module turns it into one table
-(Markdown or HTML) with the machine and its measured matmul peaks above it, so the report
-shows what each model costs next to what it scores.
+peak, peak memory, generation bars/s (also of the preset's own sample set), the DDP ratio,
+the busy/idle ratio (training beside one competing busy process) and the top operators by
+self time of a profiled training step. This module turns it into a table (Markdown or HTML)
+with the machine and its measured matmul peaks above it, and a table of the top operators,
+so the report shows what each model costs next to what it scores, and where the time goes.
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ from musebench.leaderboard.sections import section_html, section_markdown
 HEADER: tuple[str, ...] = (
     "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
     "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
-    "generation bars/s", "DDP 2/1",
+    "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle",
 )
+OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time")
+#: Operators shown per profiled cell.
+OPERATORS_SHOWN = 4
 
 
 def _format(value: Any, scale: float = 1.0, digits: int = 3) -> str:
@@ -52,6 +57,8 @@ def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
         _format(memory, 2**20),
         _format(cell.get("generate", {}).get("bars_per_s")),
         "error" if "error" in ddp else _format(ddp.get("ddp_over_single")),
+        _format(cell.get("generate_set", {}).get("bars_per_s")),
+        _format(cell.get("busy_over_idle")),
     ]
 
 
@@ -66,6 +73,21 @@ def performance_rows(perf: dict[str, Any]) -> list[list[str]]:
     return [_cell_row(model, preset, cell)
             for model, presets in section.get("models", {}).items()
             for preset, cell in presets.items()]
+
+
+def operator_rows(perf: dict[str, Any]) -> list[list[str]]:
+    """One row of :data:`OPERATOR_HEADER` per profiled (model, preset, precision): the top
+    :data:`OPERATORS_SHOWN` operators with their share of the profiled self time."""
+    return [[model, preset, precision,
+             ", ".join(f"{op['name']} {_format(100 * op['share'])}%"
+                       for op in profiled.get("top", [])[:OPERATORS_SHOWN])]
+            for model, presets in models_section(perf).get("models", {}).items()
+            for preset, cell in presets.items()
+            for precision, profiled in cell.get("profile", {}).items()]
+
+
+OPERATOR_CAPTION = ("where a training step's time goes: torch.profiler over a few batches, "
+                    "operators by self time (the profiler inflates small operators a little)")
 
 
 def machine_line(perf: dict[str, Any]) -> str:
@@ -85,11 +107,23 @@ def machine_line(perf: dict[str, Any]) -> str:
 
 
 def performance_markdown(perf: dict[str, Any]) -> str:
-    """The Performance section as Markdown: a heading, the machine line and the table."""
-    return section_markdown("Performance", machine_line(perf), HEADER, performance_rows(perf))
+    """The Performance section as Markdown: a heading, the machine line and the table, then
+    the operator table where cells were profiled."""
+    text = section_markdown("Performance", machine_line(perf), HEADER, performance_rows(perf))
+    operators = operator_rows(perf)
+    if operators:
+        text += "\n" + section_markdown("Performance: operators", OPERATOR_CAPTION,
+                                         OPERATOR_HEADER, operators)
+    return text
 
 
 def performance_html(perf: dict[str, Any]) -> str:
-    """The Performance section as an HTML fragment (heading, machine line, table)."""
-    return section_html("Performance", machine_line(perf), HEADER, performance_rows(perf),
-                        "performance")
+    """The Performance section as an HTML fragment (heading, machine line, table; the
+    operator table where cells were profiled)."""
+    fragment = section_html("Performance", machine_line(perf), HEADER, performance_rows(perf),
+                            "performance")
+    operators = operator_rows(perf)
+    if operators:
+        fragment += section_html("Performance: operators", OPERATOR_CAPTION, OPERATOR_HEADER,
+                                 operators, "performance")
+    return fragment

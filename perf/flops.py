@@ -98,6 +98,35 @@ def _best_flops_per_second(product: Callable[[], Any], flops: int, repeats: int,
     return flops / best
 
 
+#: Longest a single product of :func:`matmul_peak` should take (seconds); the side of a
+#: slow backend's product shrinks to fit (see :func:`fitting_size`).
+PRODUCT_SECONDS = 0.5
+PROBE_SIZE = 256
+
+
+def fitting_size(flops_per_s: float, size: int, seconds: float = PRODUCT_SECONDS,
+                 probe: int = PROBE_SIZE) -> int:
+    """The side (a multiple of 64, between ``probe`` and ``size``) of the largest square
+    product that takes about ``seconds`` at ``flops_per_s``.
+
+    Why: on a CPU without bfloat16 instructions (AVX2 only) torch's bf16 matmul runs at a
+    fraction of a GFLOP/s, so one 2048-side product took about a minute and the peak
+    measurement alone would outlast ``make perf``'s 10 minutes.
+    """
+    side = int((flops_per_s * seconds / 2) ** (1 / 3)) // 64 * 64
+    return max(min(probe, size), min(size, side))
+
+
+def _fitted(make: Callable[[int], Callable[[], Any]], size: int, repeats: int,
+            device: torch.device) -> tuple[float, int]:
+    """Best FLOP/s of ``make(side)()`` (a ``side``-square product) at the side that
+    :func:`fitting_size` gives from a probe at :data:`PROBE_SIZE`, and that side."""
+    probe = min(PROBE_SIZE, size)
+    rate = _best_flops_per_second(make(probe), 2 * probe ** 3, 1, device)
+    side = fitting_size(rate, size)
+    return _best_flops_per_second(make(side), 2 * side ** 3, repeats, device), side
+
+
 def matmul_peak(device: torch.device | str = "cpu", size: int | None = None,
                 repeats: int = 5) -> dict[str, Any]:
     """FLOP/s of ``size x size`` matmuls on ``device``, best of ``repeats`` after a warm-up.
@@ -108,32 +137,44 @@ def matmul_peak(device: torch.device | str = "cpu", size: int | None = None,
 
     Args:
         device: where to measure.
-        size: matrix side (default 2048 on CPU, 8192 on GPU).
+        size: largest matrix side (default 2048 on CPU, 8192 on GPU); a backend too slow
+            for it is measured at the side of :func:`fitting_size` (in ``sizes``).
         repeats: timed repetitions; the best is kept (the least disturbed by other load).
 
     Returns:
-        ``{"size", "repeats", "threads", "flops_per_s": {backend: FLOP/s},
+        ``{"size", "sizes": {backend: side}, "repeats", "threads",
+        "flops_per_s": {backend: FLOP/s},
         "peak_fp32", "peak_bf16"}``.
     """
     device = torch.device(device)
     size = size or (8192 if device.type == "cuda" else 2048)
-    flops = 2 * size ** 3
     generator = torch.Generator(device=device).manual_seed(0)
-    a = torch.randn(size, size, device=device, generator=generator)
-    b = torch.randn(size, size, device=device, generator=generator)
-    a16, b16 = a.bfloat16(), b.bfloat16()
-    measured = {
-        "fp32_torch_mm": _best_flops_per_second(lambda: torch.mm(a, b), flops, repeats, device),
-        "bf16_torch_mm": _best_flops_per_second(lambda: torch.mm(a16, b16), flops, repeats,
-                                                device),
-    }
-    if device.type == "cpu" and torch.backends.mkldnn.is_available():
+
+    def operands(side: int, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        return tuple(torch.randn(side, side, device=device, generator=generator).to(dtype)
+                     for _ in range(2))
+
+    def torch_mm(dtype: torch.dtype) -> Callable[[int], Callable[[], Any]]:
+        def make(side: int) -> Callable[[], Any]:
+            a, b = operands(side, dtype)
+            return lambda: torch.mm(a, b)
+        return make
+
+    def onednn_linear(side: int) -> Callable[[], Any]:
+        a, b = operands(side, torch.float32)
         a_dnn, b_dnn = a.to_mkldnn(), b.t().contiguous().to_mkldnn()
-        measured["fp32_onednn_linear"] = _best_flops_per_second(
-            lambda: torch._C._nn.mkldnn_linear(a_dnn, b_dnn), flops, repeats, device)
+        return lambda: torch._C._nn.mkldnn_linear(a_dnn, b_dnn)
+
+    makers = {"fp32_torch_mm": torch_mm(torch.float32), "bf16_torch_mm": torch_mm(torch.bfloat16)}
+    if device.type == "cpu" and torch.backends.mkldnn.is_available():
+        makers["fp32_onednn_linear"] = onednn_linear
+    measured, sizes = {}, {}
+    for name, make in makers.items():
+        measured[name], sizes[name] = _fitted(make, size, repeats, device)
     return {
         "device": str(device),
         "size": size,
+        "sizes": sizes,
         "repeats": repeats,
         "threads": torch.get_num_threads(),
         "flops_per_s": measured,

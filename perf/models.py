@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,8 +41,10 @@ from typing import Any
 
 import torch
 
+from musebench.experiments.config import load_config
 from musebench.models import MODELS
 from musebench.perf.flops import matmul_peak
+from musebench.perf.throughput_cell import trains
 from musebench.util import finite
 
 PRESETS: tuple[str, ...] = ("smoke", "standard")
@@ -54,28 +57,60 @@ STEPS: dict[str, tuple[int, int]] = {"smoke": (3, 20), "standard": (3, 20)}
 GENERATE = 4
 DDP_PRESET = "smoke"
 DDP_DEVICES = 2
+#: The preset measured also with :data:`BUSY` competing busy processes (``32-true``), with
+#: its own sample set generated (bars/s of what a bench run generates), and profiled
+#: (:data:`PROFILE_BATCHES` batches per precision, the top operators by self time).
+DETAIL_PRESET = "standard"
+BUSY = 1
+PROFILE_BATCHES = 3
 #: Seconds a cell may run before it is recorded as timed out.
 CELL_TIMEOUT = 600
 
 
 def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, steps: int,
-             generate: int, devices: int = 1, strategy: str = "auto") -> dict[str, Any]:
-    """One :mod:`throughput_cell` process; its JSON, or ``{"error": ...}`` if it failed."""
+             generate: int, devices: int = 1, strategy: str = "auto",
+             detail: list[str] | None = None) -> dict[str, Any]:
+    """One :mod:`throughput_cell` process; its JSON, or ``{"error": ...}`` if it failed.
+    ``detail``: further :mod:`throughput_cell` options (``--busy 1``, ``--profile 3``,
+    ``--sample-set``)."""
     with tempfile.TemporaryDirectory(prefix="musebench-perf-") as folder:
         out = Path(folder) / "cell.json"
         command = [sys.executable, "-m", "musebench.perf.throughput_cell",
                    "--model", model, "--preset", preset, "--precision", *precisions,
                    "--warmup", str(warmup), "--steps", str(steps), "--generate", str(generate),
-                   "--devices", str(devices), "--strategy", strategy, "--out", str(out)]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True,
-                                  timeout=CELL_TIMEOUT, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-        except subprocess.TimeoutExpired:
+                   "--devices", str(devices), "--strategy", strategy, "--out", str(out),
+                   *(detail or [])]
+        returncode, stderr = run_group(command, CELL_TIMEOUT,
+                                       dict(os.environ, PYTHONWARNINGS="ignore"))
+        if returncode is None:
             return {"error": f"timed out after {CELL_TIMEOUT} s"}
-        if done.returncode != 0 or not out.exists():
-            lines = [line for line in done.stderr.splitlines() if line.strip()]
-            return {"error": lines[-1] if lines else f"exit status {done.returncode}"}
+        if returncode != 0 or not out.exists():
+            lines = [line for line in stderr.splitlines() if line.strip()]
+            return {"error": lines[-1] if lines else f"exit status {returncode}"}
         return json.loads(out.read_text())
+
+
+def run_group(command: list[str], timeout: float, env: dict[str, str]) -> tuple[int | None, str]:
+    """Run ``command`` in a process group of its own; ``(exit status, stderr)``, or
+    ``(None, stderr so far)`` after killing the whole group at ``timeout`` seconds.
+
+    Why the group: a cell's data-loader workers, DDP ranks and busy processes are its
+    children; killing the cell alone on a timeout left its workers computing for minutes.
+    """
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, stderr = process.communicate()
+        return None, stderr or ""
+    return process.returncode, stderr or ""
+
+
+def trains_at(preset: str) -> list[str]:
+    """The registered models whose config at ``preset`` trains (``max_epochs`` != 0)."""
+    return [model for model in MODELS if trains(load_config(model, preset))]
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -100,12 +135,19 @@ def best_peak(measurements: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
-    """Put the FLOP/s fraction of the peak into each precision's figures and the bf16/fp32
-    training throughput ratio into the cell."""
+    """Put the FLOP/s fraction of the peak (bf16-mixed: the faster of the bf16 and fp32
+    peaks) into each precision's figures, and the bf16/fp32
+    and busy/idle training throughput ratios into the cell."""
     train = cell.get("train", {})
     for precision, figures in train.items():
-        peak = peaks["peak_bf16"] if precision.startswith("bf16") else peaks["peak_fp32"]
+        # bf16-mixed runs some work in fp32 and may fall back to fp32 kernels (a CPU without
+        # bf16 instructions: its bf16 matmul runs at <1 GFLOP/s), so its peak is the faster
+        peak = (max(peaks["peak_bf16"], peaks["peak_fp32"]) if precision.startswith("bf16")
+                else peaks["peak_fp32"])
         figures["fraction_of_peak"] = ratio(figures.get("achieved_flops_per_s"), peak)
+    if "train_busy" in cell:
+        cell["busy_over_idle"] = ratio(cell["train_busy"].get("samples_per_s"),
+                                       train.get("32-true", {}).get("samples_per_s"))
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
@@ -119,7 +161,8 @@ def table(result: dict[str, Any]) -> str:
     """The section's figures as a fixed-width text table, one line per (model, preset)."""
     header = (f"{'model':<15} {'preset':<8} {'data':<8} {'fp32 smp/s':>10} {'steps/s':>9} "
               f"{'bf16 smp/s':>10} {'bf16/fp32':>9} {'GFLOP/s':>8} {'%peak':>6} "
-              f"{'bf16 %pk':>8} {'peak MB':>8} {'gen bar/s':>9} {'ddp2/1':>7}")
+              f"{'bf16 %pk':>8} {'peak MB':>8} {'gen bar/s':>9} {'set bar/s':>9} {'ddp2/1':>7} "
+              f"{'busy/idle':>9}")
     lines = [header, "-" * len(header)]
     for model, presets in result["models"].items():
         for preset, cell in presets.items():
@@ -143,7 +186,22 @@ def table(result: dict[str, Any]) -> str:
                 f"{_number(bf16.get('fraction_of_peak'), 0.01, 2):>8} "
                 f"{_number(memory or None, 2**20, 0):>8} "
                 f"{_number(cell.get('generate', {}).get('bars_per_s')):>9} "
-                f"{_number(ddp.get('ddp_over_single')) if 'error' not in ddp else 'error':>7}")
+                f"{_number(cell.get('generate_set', {}).get('bars_per_s')):>9} "
+                f"{_number(ddp.get('ddp_over_single')) if 'error' not in ddp else 'error':>7} "
+                f"{_number(cell.get('busy_over_idle'), digits=2):>9}")
+    return "\n".join(lines)
+
+
+def operators_table(result: dict[str, Any], top: int = 4) -> str:
+    """The ``top`` operators by self time of every profiled cell and precision, one line
+    each: model, preset, precision, then ``name share%`` pairs."""
+    lines = ["top operators by self time (share of the profiled batches' self time):"]
+    for model, presets in result["models"].items():
+        for preset, cell in presets.items():
+            for precision, profiled in cell.get("profile", {}).items():
+                operators = ", ".join(f"{op['name']} {100 * op['share']:.0f}%"
+                                      for op in profiled.get("top", [])[:top])
+                lines.append(f"{model:<15} {preset:<8} {precision:<10} {operators}")
     return "\n".join(lines)
 
 
@@ -156,7 +214,8 @@ def ddp_unavailable(device: str) -> str | None:
 
 def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         steps: dict[str, tuple[int, int]] | None = None, ddp: bool = True,
-        generate: int = GENERATE, peak_size: int | None = None) -> dict[str, Any]:
+        generate: int = GENERATE, peak_size: int | None = None,
+        detail: bool = True) -> dict[str, Any]:
     """Measure every model (or ``models``) at ``presets``; print the table; return the dict.
 
     Args:
@@ -166,13 +225,17 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         ddp: also measure :data:`DDP_PRESET` with :data:`DDP_DEVICES` DDP processes.
         generate: samples generated and timed per cell.
         peak_size: matrix side of the matmul peak (default :func:`matmul_peak`'s).
+        detail: at :data:`DETAIL_PRESET`, also measure training beside :data:`BUSY` busy
+            processes, the top operators, and the preset's own sample set.
 
     Returns:
         ``{"config": what was run, "machine_peak": matmul_peak(), "models": {model: {preset:
         cell}}}`` where a cell has ``dataset``, ``batch_size``, ``train`` (per precision:
         samples/s, time steps/s, FLOP/s and its fraction of the peak, peak memory bytes…),
-        ``bf16_over_fp32``, ``generate`` (bars/s…) and on the DDP preset ``ddp`` (two
-        processes' samples/s and ``ddp_over_single``); or ``error``/``skipped``.
+        ``bf16_over_fp32``, ``generate`` (bars/s…), on the DDP preset ``ddp`` (two
+        processes' samples/s and ``ddp_over_single``), and on the detail preset
+        ``train_busy`` with ``busy_over_idle``, ``profile`` (per precision: top operators)
+        and ``generate_set``; or ``error``/``skipped``.
     """
     steps = steps or STEPS
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -188,7 +251,9 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         result["models"][model] = {}
         for preset in presets:
             warmup, timed = steps[preset]
-            cell = run_cell(model, preset, PRECISIONS, warmup, timed, generate)
+            extra = (["--busy", str(BUSY), "--profile", str(PROFILE_BATCHES), "--sample-set"]
+                     if detail and preset == DETAIL_PRESET else None)
+            cell = run_cell(model, preset, PRECISIONS, warmup, timed, generate, detail=extra)
             if ddp and preset == DDP_PRESET and cell.get("trains") and ddp_unavailable(device):
                 cell["ddp"] = {"skipped": ddp_unavailable(device)}
             elif ddp and preset == DDP_PRESET and cell.get("trains"):
@@ -213,4 +278,5 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
             add_ratios(cell, peaks)
     result = finite(result)
     print(table(result), flush=True)
+    print(operators_table(result), flush=True)
     return result

@@ -4,7 +4,9 @@ Each section (:data:`SECTIONS`: its name in the report, and the module under
 ``musebench.perf`` that measures it) exposes ``run() -> dict`` that measures
 its figures (and the ratios against what it is compared with) in this same process and
 prints a table. This runner calls them in turn and writes everything to one JSON file
-(default ``runs/perf.json``, atomically) that the leaderboard report can show.
+(default ``runs/perf.json``, atomically) that the leaderboard report can show, and prints
+the key figures of the previous run kept in the repository beside the new ones
+(:mod:`musebench.perf.previous`).
 Timing targets live here, never in timed tests.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 import os
 import platform
@@ -20,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from musebench.perf.previous import PREVIOUS, comparison, load_previous
 from musebench.util import write_atomically
 
 #: The report's sections, in order: report key -> module that measures it.
@@ -36,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=None,
                         help="sections to run (e.g. perf_data perf_metrics); default all")
+    parser.add_argument("--models", nargs="*", default=None,
+                        help="registered models measured by the sections that take a model "
+                             "list (perf_models); default all: a quick subset")
     parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
+    parser.add_argument("--previous", type=Path, default=PREVIOUS,
+                        help="JSON of the run to print beside this one (default: the "
+                             "figures kept in the repository, perf/previous.json)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.only or []) - set(SECTIONS))
     if unknown:
@@ -51,9 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in chosen:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
-        report[name] = importlib.import_module(SECTIONS[name]).run()
+        measure = importlib.import_module(SECTIONS[name]).run
+        takes_models = "models" in inspect.signature(measure).parameters
+        report[name] = measure(models=args.models) if args.models and takes_models else measure()
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     write_atomically(args.out, json.dumps(report, indent=2, default=float))
+    previous = load_previous(args.previous)
+    if previous is not None and "perf_models" in report:
+        print("\n" + comparison(previous, report))
     print(f"\nwrote {args.out}")
     return 0
 

@@ -24,6 +24,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from musebench.experiments.bench import build_datamodule
 from musebench.experiments.config import load_config
 from musebench.experiments.trainer import RankSeed, ThreadsPerProcess, resolve_strategy
 from musebench.models import get_model
+from musebench.perf.contention import busy_processes
+from musebench.perf.operators import OperatorProfile
 from musebench.perf.throughput import (
     ThroughputMeter,
     peak_memory_bytes,
@@ -55,42 +58,73 @@ def trains(config: dict[str, Any]) -> bool:
     return config["trainer"].get("max_epochs", 1) != 0
 
 
-def measure_training(model_name: str, config: dict[str, Any], data: Any, precision: str,
-                     devices: int, strategy: str, warmup: int, steps: int) -> dict[str, Any]:
-    """Throughput, FLOPs and peak memory of ``steps`` timed training batches of a fresh model.
+def fit_measured(model_name: str, config: dict[str, Any], data: Any, precision: str,
+                 devices: int, strategy: str,
+                 make_callback: Callable[[Any], pl.Callback]) -> tuple[pl.Trainer, int]:
+    """Train a fresh model (seed :data:`SEED`) until the callback that ``make_callback(model)``
+    returns stops the fit.
 
     The Trainer has the bench's per-process set-up (:mod:`musebench.experiments.trainer`:
     per-rank seeds, CPU threads shared among the processes, DDP's unused-parameter detection
-    where the model asks for it). Returns the figures of :meth:`ThroughputMeter.result` plus
-    ``peak_memory_bytes``, ``world_size`` and ``threads`` (this process's torch threads).
+    where the model asks for it) and the config's :data:`COST_KEYS`; validation, checkpoints
+    and logging are off. Returns the Trainer and the peak memory (bytes) of the fit.
     """
     pl.seed_everything(SEED, workers=True)
     model = get_model(model_name)(**config["model"])
     model.fit_statistics(data.pieces("train"), data.pieces("valid"))
-    meter = ThroughputMeter(model.codec, warmup, steps, count_flops=devices == 1)
+    callback = make_callback(model)
     kwargs = {k: v for k, v in config["trainer"].items() if k in COST_KEYS}
     trainer = pl.Trainer(
         accelerator="auto", devices=devices, strategy=resolve_strategy(strategy, model),
         precision=precision, max_epochs=-1, limit_val_batches=0, num_sanity_val_steps=0,
         logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, callbacks=[RankSeed(), ThreadsPerProcess(), meter],
+        enable_model_summary=False, callbacks=[RankSeed(), ThreadsPerProcess(), callback],
         **kwargs)
     device = trainer.strategy.root_device
     reset_peak_memory(device)
     trainer.fit(model, datamodule=data)
-    return {**meter.result(), "peak_memory_bytes": peak_memory_bytes(device),
+    return trainer, peak_memory_bytes(device)
+
+
+def measure_training(model_name: str, config: dict[str, Any], data: Any, precision: str,
+                     devices: int, strategy: str, warmup: int, steps: int) -> dict[str, Any]:
+    """Throughput, FLOPs and peak memory of ``steps`` timed training batches of a fresh model
+    (:func:`fit_measured`). Returns the figures of :meth:`ThroughputMeter.result` plus
+    ``peak_memory_bytes``, ``world_size`` and ``threads`` (this process's torch threads).
+    """
+    meters: list[ThroughputMeter] = []
+
+    def make_meter(model: Any) -> ThroughputMeter:
+        meters.append(ThroughputMeter(model.codec, warmup, steps, count_flops=devices == 1))
+        return meters[0]
+
+    trainer, memory = fit_measured(model_name, config, data, precision, devices, strategy,
+                                   make_meter)
+    meter = meters[0]
+    return {**meter.result(), "peak_memory_bytes": memory,
             "world_size": trainer.world_size, "threads": torch.get_num_threads(),
             "is_global_zero": trainer.is_global_zero}
 
 
-def measure_generation(model: Any, n: int, conditions: list) -> dict[str, Any]:
-    """Bars per second of ``model.generate(n)`` (bars = generated steps / steps per bar)."""
+def profile_training(model_name: str, config: dict[str, Any], data: Any, precision: str,
+                     batches: int) -> dict[str, Any]:
+    """The top operators by self time of ``batches`` training batches after two warm-up
+    ones (:class:`~musebench.perf.operators.OperatorProfile`), in one process."""
+    profiler = OperatorProfile(warmup=2, batches=batches)
+    fit_measured(model_name, config, data, precision, 1, "auto", lambda model: profiler)
+    return profiler.result()
+
+
+def measure_generation(model: Any, n: int, conditions: list,
+                       options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Bars per second of ``model.generate(n, **options)`` (bars = generated steps / steps
+    per bar)."""
     model.eval()
     device = model.device
     reset_peak_memory(device)
     started = time.perf_counter()
     with torch.no_grad():
-        pieces = model.generate(n, conditions=conditions, seed=SEED)
+        pieces = model.generate(n, conditions=conditions, seed=SEED, **(options or {}))
     synchronize(device)
     seconds = time.perf_counter() - started
     bars = sum(p.n_steps / p.steps_per_bar for p in pieces)
@@ -101,7 +135,8 @@ def measure_generation(model: Any, n: int, conditions: list) -> dict[str, Any]:
 
 def measure_cell(model_name: str, preset: str, precisions: list[str], devices: int = 1,
                  strategy: str = "auto", warmup: int = 2, steps: int = 5,
-                 generate: int = 0) -> dict[str, Any] | None:
+                 generate: int = 0, sample_set: bool = False, busy: int = 0,
+                 profile: int = 0) -> dict[str, Any] | None:
     """Every figure of one (model, preset) cell; None on ranks other than 0.
 
     Args:
@@ -113,6 +148,11 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
         warmup: untimed batches first.
         steps: timed batches.
         generate: samples to generate and time (0: none).
+        sample_set: also time the preset's own sample set (its config's ``generate``
+            section: ``n`` and the other options), as ``generate_set``.
+        busy: competing busy processes (:func:`~musebench.perf.contention.busy_processes`)
+            beside a second ``32-true`` training measurement, ``train_busy`` (0: none).
+        profile: training batches profiled per precision (``profile``, 0: none).
     """
     config = load_config(model_name, preset)
     data_root = os.environ.get("MUSEBENCH_DATA")
@@ -134,9 +174,22 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
             if not result.pop("is_global_zero"):
                 return None
             cell["train"][precision] = result
+        if busy and devices == 1:
+            with busy_processes(busy):
+                result = measure_training(model_name, config, data, "32-true", devices,
+                                          strategy, warmup, steps)
+            cell["train_busy"] = {"busy_processes": busy, **result}
+        if profile and devices == 1:
+            cell["profile"] = {precision: profile_training(model_name, config, data, precision,
+                                                           profile)
+                               for precision in precisions}
+    model.to("cuda" if torch.cuda.is_available() else "cpu")
     if generate:
-        model.to("cuda" if torch.cuda.is_available() else "cpu")
         cell["generate"] = measure_generation(model, generate, test)
+    if sample_set:
+        options = dict(config.get("generate", {}))
+        cell["generate_set"] = measure_generation(model, options.pop("n", generate or 1), test,
+                                                  options)
     return cell
 
 
@@ -150,10 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--generate", type=int, default=0)
+    parser.add_argument("--sample-set", action="store_true",
+                        help="also time the preset's own sample set (config's generate)")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="competing busy processes beside a second 32-true measurement")
+    parser.add_argument("--profile", type=int, default=0,
+                        help="training batches profiled per precision (operator table)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     cell = measure_cell(args.model, args.preset, args.precision, args.devices, args.strategy,
-                        args.warmup, args.steps, args.generate)
+                        args.warmup, args.steps, args.generate, args.sample_set, args.busy,
+                        args.profile)
     if cell is not None:
         write_atomically(args.out, json.dumps(cell, indent=1))
     return 0

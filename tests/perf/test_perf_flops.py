@@ -54,3 +54,15 @@ def test_matmul_peak_reports_each_backend_and_the_best_per_dtype() -> None:
     fp32 = [v for k, v in peak["flops_per_s"].items() if k.startswith("fp32")]
     assert peak["peak_fp32"] == max(fp32) > 0
     assert peak["peak_bf16"] == peak["flops_per_s"]["bf16_torch_mm"] > 0
+
+
+def test_a_slow_backend_is_measured_on_a_product_that_fits_the_time() -> None:
+    """fitting_size: the side whose product takes about ``seconds``, a multiple of 64 kept
+    between the probe and the requested size (bf16 on an AVX2-only CPU runs at ~0.3
+    GFLOP/s: a 2048 product would take a minute)."""
+    from musebench.perf.flops import fitting_size
+
+    assert fitting_size(1e12, 2048, seconds=0.5) == 2048  # fast: the full size
+    assert fitting_size(0.3e9, 2048, seconds=0.5) == 384  # (0.3e9 * 0.5 / 2) ** (1/3) = 421
+    assert fitting_size(1e3, 2048, seconds=0.5, probe=256) == 256  # never below the probe
+    assert fitting_size(1e12, 128, seconds=0.5, probe=256) == 128  # never above the size

@@ -30,7 +30,8 @@ def test_one_model_cell_gives_every_figure_and_ratio(monkeypatch: pytest.MonkeyP
         assert figures["time_steps_per_s"] >= figures["samples_per_s"] > 0
         assert figures["flops_per_padded_step"] > 0
         assert math.isclose(figures["fraction_of_peak"] * (
-            peak["peak_bf16"] if precision == "bf16-mixed" else peak["peak_fp32"]),
+            max(peak["peak_bf16"], peak["peak_fp32"]) if precision == "bf16-mixed"
+            else peak["peak_fp32"]),
             figures["achieved_flops_per_s"])
         assert figures["peak_memory_bytes"] > 2**20
     assert math.isclose(cell["bf16_over_fp32"], cell["train"]["bf16-mixed"]["samples_per_s"]
@@ -72,3 +73,45 @@ def test_the_peak_is_the_fastest_measurement_of_each_backend() -> None:
     assert peak["flops_per_s"] == {"fp32_a": 3.0, "bf16_a": 4.0}
     assert (peak["peak_fp32"], peak["peak_bf16"]) == (3.0, 4.0)
     assert len(peak["measurements"]) == 2
+
+
+def test_bf16_mixed_is_measured_against_the_faster_peak() -> None:
+    """On a CPU without bf16 instructions the bf16 matmul peak is far below fp32's, and
+    bf16-mixed work runs fp32 kernels too: its fraction is of the faster peak."""
+    cell = {"train": {"bf16-mixed": {"samples_per_s": 1.0, "achieved_flops_per_s": 2e9}}}
+    perf_models.add_ratios(cell, {"peak_fp32": 2e10, "peak_bf16": 5e8})
+    assert cell["train"]["bf16-mixed"]["fraction_of_peak"] == 0.1
+
+
+def test_a_timed_out_cell_is_killed_with_its_children(tmp_path) -> None:
+    """run_group kills the cell's whole process group at the timeout: a child it started
+    (a data-loader worker, a DDP rank) does not outlive it."""
+    import os
+    import sys
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    code = ("import subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+            "time.sleep(600)\n")
+    returncode, _ = perf_models.run_group([sys.executable, "-c", code], 15.0, dict(os.environ))
+    assert returncode is None
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 30  # a bound on waiting for the kernel, not a speed check
+    while os.path.exists(f"/proc/{child}") and time.monotonic() < deadline:
+        with open(f"/proc/{child}/stat") as stat:
+            if stat.read().split()[2] == "Z":
+                break
+        time.sleep(0.1)
+    alive = os.path.exists(f"/proc/{child}")
+    assert not alive or open(f"/proc/{child}/stat").read().split()[2] == "Z"
+
+
+def test_a_finished_command_gives_its_status_and_stderr() -> None:
+    import os
+    import sys
+
+    code = "import sys; sys.stderr.write('boom\\n'); sys.exit(3)"
+    assert perf_models.run_group([sys.executable, "-c", code], 60.0, dict(os.environ)) == (
+        3, "boom\n")

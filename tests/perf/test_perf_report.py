@@ -32,6 +32,14 @@ PERF = {
                 "bf16_over_fp32": 1.5,
                 "generate": {"bars_per_s": 42.0, "peak_memory_bytes": 480 * 2**20},
                 "ddp": {"samples_per_s": 180.0, "ddp_over_single": 1.8},
+            }, "standard": {
+                "dataset": "fixture", "batch_size": 8, "trains": True,
+                "train": {"32-true": {"samples_per_s": 80.0}},
+                "train_busy": {"busy_processes": 1, "samples_per_s": 40.0},
+                "busy_over_idle": 0.5,
+                "generate_set": {"bars_per_s": 1234.0},
+                "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.625},
+                                                {"name": "aten::add", "share": 0.125}]}},
             }},
             "counts": {"smoke": {"dataset": "fixture", "trains": False, "train": {},
                                  "generate": {"bars_per_s": 9000.0}}},
@@ -51,6 +59,15 @@ def test_rows_carry_throughput_ratios_memory_and_reasons() -> None:
     assert rows["counts", "smoke"]["fp32 samples/s"] == "-"
     assert rows["counts", "smoke"]["generation bars/s"] == "9000"
     assert "skipped: set MUSEBENCH_DATA" in rows["needsdata", "standard"].values()
+    assert rows["tinylstm", "standard"]["busy/idle"] == "0.5"
+    assert rows["tinylstm", "standard"]["sample set bars/s"] == "1234"
+
+
+def test_the_top_operators_follow_the_table() -> None:
+    markdown = to_markdown([], performance=PERF)
+    assert "## Performance: operators" in markdown
+    assert "| tinylstm | standard | 32-true | aten::mm 62.5%, aten::add 12.5% |" in markdown
+    assert "<td>aten::mm 62.5%, aten::add 12.5%</td>" in to_html([], performance=PERF)
 
 
 def test_markdown_and_html_reports_end_with_the_performance_section() -> None:

@@ -22,3 +22,25 @@ def test_an_unknown_section_is_refused_before_measuring(tmp_path, capsys) -> Non
     assert exit_info.value.code == 2
     assert "perf_nosuch" in capsys.readouterr().err
     assert not (tmp_path / "perf.json").exists()
+
+
+def test_models_go_to_the_sections_that_take_them(tmp_path, monkeypatch) -> None:
+    """``--models`` (a quick subset) reaches ``run(models=...)`` of a section that has
+    that parameter; a section without it runs as always."""
+    calls: dict[str, object] = {}
+
+    def with_models(models=None):
+        calls["with"] = models
+        return {}
+
+    def without():
+        calls["without"] = True
+        return {}
+
+    sections = {"perf_models": with_models, "perf_data": without}
+    monkeypatch.setattr(importlib, "import_module",
+                        lambda name: type("M", (), {"run": staticmethod(sections[
+                            next(k for k, v in SECTIONS.items() if v == name)])}))
+    main(["--only", "perf_models", "perf_data", "--models", "a", "b",
+          "--out", str(tmp_path / "perf.json")])
+    assert calls == {"with": ["a", "b"], "without": True}

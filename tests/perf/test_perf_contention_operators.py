@@ -1,0 +1,83 @@
+"""make perf's busy machine (perf/contention.py), operator tables (perf/operators.py) and
+the model section's busy/idle ratio and operator lines. Nothing is timed."""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import pytest
+
+from musebench.perf import models as perf_models
+from musebench.perf.contention import busy_processes
+from musebench.perf.operators import OperatorProfile, top_operators
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_busy_processes_run_during_the_block_and_are_gone_after() -> None:
+    with busy_processes(2, settle_s=0.0) as pids:
+        assert len(pids) == 2 and all(_alive(pid) for pid in pids)
+    assert not any(_alive(pid) for pid in pids)
+    with busy_processes(0) as none:
+        assert none == []
+    with pytest.raises(ValueError, match="count"):
+        with busy_processes(-1):
+            pass
+
+
+def test_top_operators_by_self_time_with_shares() -> None:
+    events = [SimpleNamespace(key=name, self_cpu_time_total=us, count=calls)
+              for name, us, calls in [("aten::mm", 6000.0, 4), ("aten::add", 1000.0, 9),
+                                      ("aten::empty", 0.0, 3), ("aten::conv", 3000.0, 2)]]
+    top = top_operators(events, top=2)
+    assert [op["name"] for op in top] == ["aten::mm", "aten::conv"]
+    assert top[0] == {"name": "aten::mm", "self_ms": 6.0, "share": 0.6, "calls": 4}
+
+
+def test_operator_profile_refuses_an_empty_window() -> None:
+    with pytest.raises(ValueError, match="batches"):
+        OperatorProfile(warmup=1, batches=0)
+
+
+def test_busy_over_idle_ratio_and_operator_lines() -> None:
+    cell = {"train": {"32-true": {"samples_per_s": 20.0}},
+            "train_busy": {"busy_processes": 1, "samples_per_s": 9.0},
+            "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.5},
+                                            {"name": "aten::add", "share": 0.25}]}}}
+    perf_models.add_ratios(cell, {"peak_fp32": 1.0, "peak_bf16": 1.0})
+    assert cell["busy_over_idle"] == 0.45
+    lines = perf_models.operators_table({"models": {"m": {"standard": cell}}}).splitlines()
+    assert lines[1].split() == ["m", "standard", "32-true", "aten::mm", "50%,", "aten::add",
+                                "25%"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_a_spinner_ends_when_the_process_that_started_it_is_killed() -> None:
+    """A measuring cell killed on its timeout (SIGKILL: no ``finally``) leaves no spinner."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("from musebench.perf.contention import busy_processes\n"
+            "import time\n"
+            "with busy_processes(1, settle_s=0.0) as pids:\n"
+            "    print(pids[0], flush=True)\n"
+            "    time.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    spinner = int(parent.stdout.readline())
+    assert _alive(spinner)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 30  # a bound on waiting, not a speed assertion
+    while _alive(spinner) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(spinner)
