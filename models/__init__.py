@@ -17,6 +17,8 @@ MODELS: dict[str, str] = {
     "crnngan": "musebench.models.crnngan:CRNNGAN",
     "lstm_attention": "musebench.models.lstm_attention:LSTMAttention",
     "markov": "musebench.models.markov:MarkovGenerator",
+    "melody_rnn": "musebench.models.melody_rnn:MelodyRNN",
+    "melody_rnn_lookback": "musebench.models.melody_rnn:MelodyRNN",
     "midinet": "musebench.models.midinet:MidiNet",
     "midinet_model1": "musebench.models.midinet:MidiNet",
     "midinet_model2": "musebench.models.midinet:MidiNet",
