@@ -18,6 +18,7 @@ MODELS: dict[str, str] = {
     "lstm_attention": "musebench.models.lstm_attention:LSTMAttention",
     "markov": "musebench.models.markov:MarkovGenerator",
     "melody_rnn": "musebench.models.melody_rnn:MelodyRNN",
+    "melody_rnn_attention": "musebench.models.melody_rnn:MelodyRNN",
     "melody_rnn_lookback": "musebench.models.melody_rnn:MelodyRNN",
     "midinet": "musebench.models.midinet:MidiNet",
     "midinet_model1": "musebench.models.midinet:MidiNet",

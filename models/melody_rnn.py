@@ -15,10 +15,17 @@ Configurations (Magenta's ``default_configs``):
   repeats the one a bar (two bars) ago; the output adds the classes "repeat the event 1
   bar ago" and "repeat the event 2 bars ago" (40 classes).
 
-Both: two LSTM layers of 128, dropout 0.5 on every layer's output (TensorFlow's
-``DropoutWrapper(output_keep_prob=0.5)``), Adam at 0.001, gradient norm clipped at 5 (the
-config's ``trainer.gradient_clip_val``), cross-entropy on the class labels as Magenta
-trains. Magenta's third configuration, ``attention_rnn``, is not built (see the card).
+- ``attention_rnn`` (``key_inputs: true``, ``attention_length: 40``): the input is
+  Magenta's ``KeyMelodyEncoderDecoder`` vector (74 values: sounding pitch, attack,
+  direction, repeat flags, a 7-bit counter, start of bar, key estimates of the whole
+  history and of the last three pitches; :mod:`~musebench.datasets.codecs.key_melody`),
+  the outputs are the lookback classes, and the first LSTM layer attends over its last 40
+  outputs (:class:`~musebench.models.melody_rnn_attention.AttentionLSTM`); clip 3.
+
+All: two LSTM layers of 128, dropout 0.5 on every layer's output (TensorFlow's
+``DropoutWrapper(output_keep_prob=0.5)``), Adam at 0.001, gradient norm clipped at 5 (3
+for attention; the config's ``trainer.gradient_clip_val``), cross-entropy on the class
+labels as Magenta trains.
 
 Likelihood: the first step of a melody is given; every later 16th step ``t`` is scored by
 ``log p(event_t | events_<t)``. For the lookback configuration an event can be reached by
@@ -38,7 +45,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from musebench.datasets.codecs.key_melody import key_input_size
 from musebench.datasets.codecs.melody_events import (
+    FIRST_NOTE,
     NO_EVENT,
     MelodyEventCodec,
     binary_counter,
@@ -48,10 +57,11 @@ from musebench.datasets.codecs.melody_events import (
 from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator, StepLikelihood
 from musebench.models.cpu_bf16_lstm import LSTM
+from musebench.models.melody_rnn_attention import AttentionLSTM
 
 
 class MelodyRNN(MusicGenerator):
-    """Magenta's Melody RNN, ``basic_rnn`` or ``lookback_rnn`` by its lookback distances.
+    """Magenta's Melody RNN: ``basic_rnn``, ``lookback_rnn`` or ``attention_rnn``.
 
     Args:
         min_note: lowest MIDI pitch of the event range (48 in Magenta).
@@ -60,7 +70,11 @@ class MelodyRNN(MusicGenerator):
             default); None keeps each melody's key.
         lookback_distances: steps looked back: ``[]`` is ``basic_rnn``, ``[16, 32]`` is
             ``lookback_rnn`` (one and two 4/4 bars).
-        counter_bits: bits of the binary position counter (lookback only; 5 in Magenta).
+        counter_bits: bits of the binary position counter (Magenta: 5 for lookback, 7
+            for the key inputs).
+        key_inputs: use the ``KeyMelodyEncoderDecoder`` inputs (``attention_rnn``).
+        attention_length: outputs the first LSTM layer attends over (0: no attention;
+            40 in ``attention_rnn``).
         hidden: units of each LSTM layer (128).
         layers: LSTM layers (2).
         dropout: dropout on every LSTM layer's output (Magenta's keep probability 0.5).
@@ -82,6 +96,8 @@ class MelodyRNN(MusicGenerator):
         transpose_to_key: int | None = 0,
         lookback_distances: tuple[int, ...] = (),
         counter_bits: int = 5,
+        key_inputs: bool = False,
+        attention_length: int = 0,
         hidden: int = 128,
         layers: int = 2,
         dropout: float = 0.5,
@@ -96,12 +112,17 @@ class MelodyRNN(MusicGenerator):
     def configure_codec(self) -> MelodyEventCodec:
         h = self.hparams
         return MelodyEventCodec(h.min_note, h.max_note, h.transpose_to_key,
-                                tuple(h.lookback_distances))
+                                tuple(h.lookback_distances), h.key_inputs, h.counter_bits)
 
     def configure_models(self) -> None:
         h = self.hparams
-        self.lstm = LSTM(self.input_size, h.hidden, num_layers=h.layers, batch_first=True,
-                         dropout=h.dropout if h.layers > 1 else 0.0)
+        plain_layers, size = h.layers, self.input_size
+        if h.attention_length:
+            self.attention = AttentionLSTM(size, h.hidden, h.attention_length)
+            self.attention_dropout = nn.Dropout(h.dropout)
+            plain_layers, size = h.layers - 1, h.hidden
+        self.lstm = LSTM(size, h.hidden, num_layers=plain_layers, batch_first=True,
+                         dropout=h.dropout if plain_layers > 1 else 0.0)
         self.output_dropout = nn.Dropout(h.dropout)
         self.head = nn.Linear(h.hidden, self.codec.n_classes)
 
@@ -114,9 +135,12 @@ class MelodyRNN(MusicGenerator):
 
     @property
     def input_size(self) -> int:
-        """One-hot event, plus (lookback) the event per distance, counter and repeat bits."""
-        n, d = self.codec.n_events, len(self.distances)
-        return n + (d * n + self.hparams.counter_bits + d if d else 0)
+        """The key inputs' size, or the one-hot event plus (lookback) the event per
+        distance, the counter and the repeat bits."""
+        n, d, bits = self.codec.n_events, len(self.distances), self.hparams.counter_bits
+        if self.hparams.key_inputs:
+            return key_input_size(n - FIRST_NOTE, d, bits)
+        return n + (d * n + bits + d if d else 0)
 
     # ---------------------------------------------------------------- network
     def inputs(self, events: torch.Tensor, lookback: torch.Tensor, repeats: torch.Tensor,
@@ -129,14 +153,20 @@ class MelodyRNN(MusicGenerator):
                       binary_counter(position, self.hparams.counter_bits), repeats]
         return torch.cat([p.float() for p in parts], -1)
 
-    def forward(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """Class logits ``(B, T, n_classes)`` (float32) and the LSTM state after ``x``."""
-        out, state = self.lstm(x, state)
-        return self.head(self.output_dropout(out)).float(), state
+    def forward(self, x: torch.Tensor, state: tuple | None = None) -> tuple[torch.Tensor, tuple]:
+        """Class logits ``(B, T, n_classes)`` (float32) and the recurrent state after ``x``
+        (the attention layer's and the LSTM's)."""
+        attention_state, lstm_state = state if state is not None else (None, None)
+        if self.hparams.attention_length:
+            x, attention_state = self.attention(x, attention_state)
+            x = self.attention_dropout(x)
+        out, lstm_state = self.lstm(x, lstm_state)
+        return self.head(self.output_dropout(out)).float(), (attention_state, lstm_state)
 
     def step_logits(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Logits predicting step ``t + 1`` from steps ``<= t``, ``(B, T - 1, n_classes)``."""
+        if self.hparams.key_inputs:
+            return self(batch["inputs"][:, :-1].float())[0]
         rows = [batch[k][:, :-1] for k in ("events", "lookback", "repeats", "position")]
         return self(self.inputs(*rows))[0]
 
@@ -204,6 +234,9 @@ class MelodyRNN(MusicGenerator):
 
     def features(self, events: torch.Tensor) -> torch.Tensor:
         """Input vectors of every step of ``(B, T)`` events counted from the melody's start."""
+        if self.hparams.key_inputs:
+            inputs = self.codec.key_melody_inputs(events.cpu().numpy())
+            return torch.from_numpy(inputs).to(events.device)
         found = lookback_features(events, self.distances, self.codec.n_events)
         position = torch.arange(events.shape[1], device=events.device).expand_as(events)
         return self.inputs(events, found["lookback"], found["repeats"], position)

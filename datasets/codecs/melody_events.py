@@ -64,15 +64,20 @@ class MelodyEventCodec(Codec):
             the key and only folds notes into the range by octaves.
         lookback_distances: steps looked back (``()`` for ``basic_rnn``; ``(16, 32)``
             for ``lookback_rnn``): one repeat class and one input block per distance.
+        key_inputs: also give ``inputs``, the input vectors of Magenta's
+            ``KeyMelodyEncoderDecoder`` (``attention_rnn``;
+            :func:`~musebench.datasets.codecs.key_melody.key_melody_inputs`).
+        counter_bits: bits of the key inputs' position counter (7 in Magenta).
     """
 
     name = "melody_events"
-    time_keys = ("events", "labels", "lookback", "repeats", "position")
+    time_keys = ("events", "labels", "lookback", "repeats", "position", "inputs")
     #: Note by note (monophonic, pitch and duration of each note); no chord input.
     capabilities = frozenset({"notes"})
 
     def __init__(self, min_note: int = 48, max_note: int = 84, transpose_to_key: int | None = 0,
-                 lookback_distances: tuple[int, ...] = ()) -> None:
+                 lookback_distances: tuple[int, ...] = (), key_inputs: bool = False,
+                 counter_bits: int = 7) -> None:
         if not 0 <= min_note < max_note <= 128 or max_note - min_note < 12:
             raise ValueError(f"melody events: need 0 <= min_note < max_note <= 128 and a range "
                              f"of at least 12 pitches, got {min_note}..{max_note}")
@@ -80,6 +85,8 @@ class MelodyEventCodec(Codec):
         self.max_note = max_note
         self.transpose_to_key = transpose_to_key
         self.lookback_distances = tuple(int(d) for d in lookback_distances)
+        self.key_inputs = key_inputs
+        self.counter_bits = counter_bits
 
     @property
     def n_events(self) -> int:
@@ -134,8 +141,17 @@ class MelodyEventCodec(Codec):
         features = lookback_features(torch.from_numpy(events)[None], self.lookback_distances,
                                      self.n_events)
         arrays = {key: value[0].numpy() for key, value in features.items()}
+        if self.key_inputs:
+            arrays["inputs"] = self.key_melody_inputs(events[None])[0]
         return {"events": events, **arrays, "position": np.arange(len(events)),
                 "transpose": np.array(amount, dtype=np.int64)}
+
+    def key_melody_inputs(self, events: np.ndarray) -> np.ndarray:
+        """``(B, T, F)`` ``KeyMelodyEncoderDecoder`` inputs of ``(B, T)`` event classes."""
+        from musebench.datasets.codecs.key_melody import key_melody_inputs
+
+        return key_melody_inputs(events, self.min_note, self.max_note - self.min_note,
+                                 self.lookback_distances, self.counter_bits)
 
     # ---------------------------------------------------------------- decode
     def decode(self, arrays: Arrays, **meta: Any) -> Piece:

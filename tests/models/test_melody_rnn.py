@@ -126,3 +126,36 @@ def test_a_tiny_training_run_learns_a_melody() -> None:
     uniform = math.log(38)
     assert first > 0.9 * uniform  # starts near the uniform-class baseline (3.64 nats)
     assert nll < 0.25 * uniform  # and learns the scale: well below it
+
+
+ATTENTION = {"lookback_distances": LOOKBACK, "key_inputs": True, "counter_bits": 7,
+             "attention_length": 40}
+
+
+def test_attention_configuration_has_magentas_sizes_and_scores_every_step() -> None:
+    net = model(**ATTENTION)
+    assert (net.input_size, net.codec.n_classes) == (74, 40)
+    batch = batch_of(net, held_then_repeated())
+    assert batch["inputs"].shape == (1, 17, 74)
+    likelihood = net.log_likelihood(batch)
+    assert likelihood.log_prob.shape == (1, 16) and likelihood.mask.all()
+
+
+def test_attention_layer_carries_its_state_across_calls() -> None:
+    net = model(**ATTENTION).eval()
+    x = torch.randn(2, 50, 74)
+    whole, _ = net.attention(x)
+    first, state = net.attention(x[:, :30])
+    rest, _ = net.attention(x[:, 30:], state)
+    assert torch.allclose(whole, torch.cat([first, rest], 1), atol=1e-6)
+    # the window keeps the last 40 outputs (Magenta's attn_length)
+    assert state[3].shape == (2, 40, 16)
+
+
+def test_attention_generation_is_seeded() -> None:
+    net = model(**ATTENTION, steps=24)
+    condition = Piece(make_notes(np.arange(4) * 4, 4, [60, 62, 64, 65]), meta={"id": "c"})
+    first = net.generate(2, conditions=[condition], seed=3)
+    again = net.generate(2, conditions=[condition], seed=3)
+    assert [p.notes.tolist() for p in first] == [p.notes.tolist() for p in again]
+    assert all(p.n_steps == 24 for p in first)
