@@ -14,7 +14,6 @@ Configurations (Magenta's ``default_configs``):
   next step's position (16th .. whole note) and, per distance, whether the current event
   repeats the one a bar (two bars) ago; the output adds the classes "repeat the event 1
   bar ago" and "repeat the event 2 bars ago" (40 classes).
-
 - ``attention_rnn`` (``key_inputs: true``, ``attention_length: 40``): the input is
   Magenta's ``KeyMelodyEncoderDecoder`` vector (74 values: sounding pitch, attack,
   direction, repeat flags, a 7-bit counter, start of bar, key estimates of the whole
@@ -28,7 +27,7 @@ for attention; the config's ``trainer.gradient_clip_val``), cross-entropy on the
 labels as Magenta trains.
 
 Likelihood: the first step of a melody is given; every later 16th step ``t`` is scored by
-``log p(event_t | events_<t)``. For the lookback configuration an event can be reached by
+``log p(event_t | events_<t)``. For the lookback and attention configurations an event can be reached by
 several classes (a repeat class and its plain class), so the event's probability is the
 sum over the classes that decode to it, a proper distribution over events; the training
 loss is Magenta's cross-entropy on the one canonical label, an upper bound of that NLL.
