@@ -7,7 +7,8 @@ generates back into a Piece. Each model names its codec; everything upstream
 Every codec lives in this package, one ``<Representation>Codec`` class per representation:
 this module holds the contract (:class:`Codec`) and the piano-roll codecs
 (:class:`FrameRollCodec`, :class:`BarRollCodec`); ``biaxial`` (:class:`BiaxialCodec`),
-``event_tokens`` (:class:`EventTokenCodec`), ``melody_tokens`` (:class:`MelodyTokenCodec`),
+``event_tokens`` (:class:`EventTokenCodec`), ``melody_events`` (:class:`MelodyEventCodec`),
+``melody_tokens`` (:class:`MelodyTokenCodec`),
 ``note_events`` (:class:`NoteEventCodec`) and ``pitch_duration`` (:class:`TokenCodec`) hold
 one each.
 

@@ -33,7 +33,8 @@ def test_models_join_tracks_by_capability() -> None:
     melody, poly, classical = (tracks.members(protocol.track(t), caps)
                                for t in ("melody", "polyphonic", "classical"))
     assert {"midinet", "midinet_model1", "midinet_model2", "lstm_attention", "crnngan",
-            "music_transformer", "markov", "random"} == set(melody)
+            "music_transformer", "melody_rnn", "melody_rnn_lookback", "melody_rnn_attention",
+            "markov", "random"} == set(melody)
     assert poly == ["biaxial", "pianoroll_lstm", "rnn_nade"]  # the codecs that hold frames
     assert set(classical) == {"crnngan", "biaxial", "pianoroll_lstm", "rnn_nade",
                               "music_transformer"}
