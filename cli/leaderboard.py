@@ -53,9 +53,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def reference_row(dataset: str, data_root: Path | None, view: str) -> dict[str, Any] | None:
+    """The real-data row of ``dataset`` in ``view``, or None, said on stderr, when it cannot
+    be read (e.g. no ``MUSEBENCH_DATA``): the tables still show the runs without it."""
+    from musebench.datasets.sources.base import SourceError
+    from musebench.experiments.scoring import real_data_row
+
+    try:
+        return real_data_row(dataset, data_root, view=view)
+    except (OSError, KeyError, ValueError, SourceError) as error:
+        print(f"leaderboard: no {view} reference row for {dataset}: {error}", file=sys.stderr)
+        return None
+
+
 def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Run rows of the chosen stores plus the reference rows of their datasets."""
-    from musebench.experiments.scoring import real_data_row
     from musebench.leaderboard.reference import published_rows
     from musebench.leaderboard.render import view_rank
     from musebench.leaderboard.store import OFFICIAL_RESULTS, default_results_path, read_rows
@@ -74,11 +86,9 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
             # one reference per view of the runs shown (rows before views were full-piece)
             views = {r.get("view", "full") for r in rows if r["dataset"] == dataset} or {"full"}
             for view in sorted(views, key=view_rank):
-                try:
-                    rows.append(real_data_row(dataset, args.data_root, view=view))
-                except (OSError, KeyError, ValueError) as error:
-                    print(f"leaderboard: no {view} reference row for {dataset}: {error}",
-                          file=sys.stderr)
+                reference = reference_row(dataset, args.data_root, view)
+                if reference is not None:
+                    rows.append(reference)
     rows += [r for r in published_rows() if r["dataset"] in datasets]
     return rows
 
@@ -185,8 +195,6 @@ def render(args: argparse.Namespace, entries: list) -> str:
 def official_tables(args: argparse.Namespace) -> str:
     """Markdown: per track of the protocol and per dataset, the real data, every model of
     the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
-    from musebench.datasets.sources.base import SourceError
-    from musebench.experiments.scoring import real_data_row
     from musebench.experiments.tracks import PROTOCOL, load_protocol
     from musebench.leaderboard.reference import published_rows
     from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
@@ -199,14 +207,8 @@ def official_tables(args: argparse.Namespace) -> str:
         for dataset in track.datasets:
             if args.dataset and dataset != args.dataset:
                 continue
-            reference = None
-            if not args.no_reference:
-                try:
-                    reference = real_data_row(dataset, args.data_root, view=track.view)
-                except (OSError, KeyError, ValueError, SourceError) as error:
-                    # e.g. no MUSEBENCH_DATA: the table still shows the runs, without it
-                    print(f"leaderboard: no {track.view} reference row for {dataset}: {error}",
-                          file=sys.stderr)
+            reference = (None if args.no_reference
+                         else reference_row(dataset, args.data_root, track.view))
             table = track_table(rows, track.name, dataset, list(track.headline), reference,
                                 published_rows() if track.published else None)
             parts.append(markdown(table, list(track.headline), f"{track.title}: {dataset}"))
