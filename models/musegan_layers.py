@@ -129,9 +129,12 @@ class BarGenerator(nn.Module):
         channels: maps of the last shared layer (the first two have 4x and 2x; the
             private branches ``channels / 4`` and ``channels / 8``); 128 as the authors'.
         octaves: P / 12.
+        initial_density: the output's starting probability: the merge layer's bias starts
+            at its logit (0.5: bias 0, the authors' tanh starting at their threshold).
     """
 
-    def __init__(self, n_tracks: int, in_dim: int, channels: int, octaves: int) -> None:
+    def __init__(self, n_tracks: int, in_dim: int, channels: int, octaves: int,
+                 initial_density: float = 0.5) -> None:
         super().__init__()
         k, c = n_tracks, channels
         q, e = max(c // 4, 1), max(c // 8, 1)
@@ -148,6 +151,8 @@ class BarGenerator(nn.Module):
         self.time_pitch = nn.Sequential(up(k, c, q, (4, 1)),           # 16 x octaves
                                         up(k, q, e, (1, 12)))          # 16 x P
         self.merge = BlockUpsample(k, 2 * e, 1, (1, 1))
+        with torch.no_grad():
+            self.merge.bias.fill_(math.log(initial_density / (1 - initial_density)))
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         m, k, d = latents.shape
