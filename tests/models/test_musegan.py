@@ -19,6 +19,7 @@ from musebench.models.musegan import (
     critic_loss,
     generator_loss,
     gradient_penalty,
+    phrase_statistics,
 )
 from musebench.models.musegan_layers import BlockDownsample, BlockUpsample, TemporalGenerator
 
@@ -113,6 +114,15 @@ def test_wgan_gp_losses_equal_hand_computed_values() -> None:
     assert gradient_penalty(critic, real, fake, torch.rand(5)).item() == pytest.approx(4.0)
     unit = lambda x: x[:, 0, 0]                          # noqa: E731  gradient norm 1
     assert gradient_penalty(unit, real, fake, torch.rand(5)).item() == pytest.approx(0.0)
+
+
+def test_phrase_statistics_by_hand() -> None:
+    rolls = torch.zeros(1, 2, 2, 4, 2)        # 2 tracks, 2 bars of 4 steps, 2 pitches
+    rolls[0, 0, 0, :3, 0] = 1                  # track 0: one 3-step note in bar 0, bar 1 empty
+    stats = phrase_statistics(rolls)
+    # empty bars 1/2; density 3 of 16 cells; continuation: 2 of the 3 sounding cells go on
+    torch.testing.assert_close(stats[0], torch.tensor([0.5, np.log(3 / 16 + 1e-4), 2 / 3], dtype=torch.float32))
+    torch.testing.assert_close(stats[1], torch.tensor([1.0, np.log(1e-4), 0.0], dtype=torch.float32))
 
 
 def test_codec_folds_octaves_drops_extra_tracks_and_skips_other_grids() -> None:
