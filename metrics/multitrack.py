@@ -4,10 +4,13 @@ Dong, Hsiao, Yang & Yang, "MuseGAN: Multi-track sequential generative adversaria
 networks for symbolic music generation and accompaniment", AAAI 2018, Sec. "Objective
 metrics". Each figure is computed per piece and per track (TD per pair of tracks), so a
 row can show, say, the bass's empty-bar rate beside the real bass's. A piece's tracks are
-its notes' ``track`` values; a set's track count is the largest track index plus one, or
-the length of a piece's ``meta["track_names"]`` when that is larger (a model that never
-writes its bass still has a bass, every bar of it empty). Single-track sets get none of
-these figures (:func:`multitrack_metrics` returns ``{}``), so other rows are unchanged.
+its notes' ``track`` values. A set is multi-track when one of its pieces sounds in two
+tracks at once; its track count is then the largest track index plus one, or the length
+of a piece's ``meta["track_names"]`` when that is larger (a model that never writes its
+bass still has a bass, every bar of it empty). Other sets (single-track codecs and
+sources, and the melody view, whatever their ``track_names``: a skyline melody keeps each
+note's track but never sounds two at once) get none of
+these figures (:func:`multitrack_metrics` returns ``{}``), so their rows are unchanged.
 
 Definitions (``B`` bars of ``Q`` steps; a note *sounds* in every step it covers, as on
 MuseGAN's piano rolls):
@@ -55,9 +58,24 @@ from musebench.metrics.harmony import TONAL_CENTROID
 MIN_QUALIFIED_STEPS = 3
 
 
+def sounds_in_two_tracks(piece: Piece) -> bool:
+    """Whether two of the piece's tracks sound at one step (vectorised over its notes)."""
+    track = piece.notes["track"].astype(np.int64)
+    if len(np.unique(track)) < 2:
+        return False
+    start = piece.notes["start"].astype(np.int64)
+    end = start + piece.notes["duration"]
+    delta = np.zeros((int(track.max()) + 1, int(end.max()) + 1), dtype=np.int64)
+    np.add.at(delta, (track, start), 1)
+    np.add.at(delta, (track, end), -1)
+    return bool(((np.cumsum(delta, axis=1) > 0).sum(axis=0) >= 2).any())
+
+
 def n_tracks(pieces: list[Piece]) -> int:
-    """Tracks of a set: the largest track index plus one, or the longest
-    ``meta["track_names"]``, whichever is larger (0 for a set without notes or names)."""
+    """Tracks of a set: 1 unless a piece sounds in two tracks at once, then the largest
+    track index plus one or the longest ``meta["track_names"]``, whichever is larger."""
+    if not any(sounds_in_two_tracks(p) for p in pieces):
+        return 1
     most = max((int(p.notes["track"].max()) + 1 for p in pieces if len(p.notes)), default=0)
     named = max((len(p.meta.get("track_names") or ()) for p in pieces), default=0)
     return max(most, named)

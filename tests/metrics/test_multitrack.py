@@ -68,12 +68,23 @@ def test_eb_upc_qn_td_equal_hand_computed_values():
 
 
 def test_a_track_a_model_never_writes_is_all_empty_bars_by_its_name():
-    piece = Piece(make_notes([0], 16, [60], track=0), length=16,
+    piece = Piece(make_notes([0, 0], 16, [60, 48], track=[0, 1]), length=16,
                   meta={"track_names": ["S", "A", "T", "B"]})
     assert multitrack.n_tracks([piece]) == 4
     figures = multitrack.multitrack_metrics(NoteBatch.from_pieces([piece]), 4)
     assert figures["eb_track3"][0] == 1.0 and np.isnan(figures["upc_track3"][0])
-    assert np.isnan(figures["qn_track3"][0]) and np.isnan(figures["td_track0_1"][0])
+    assert np.isnan(figures["qn_track3"][0]) and np.isnan(figures["td_track0_3"][0])
+
+
+def test_melody_view_pieces_are_single_track_whatever_their_track_names():
+    melody = four_tracks().melody()       # track 0's notes, the four track names kept
+    assert melody.meta["track_names"] == ["S", "A", "T", "B"]
+    assert multitrack.n_tracks([melody, melody]) == 1
+    alto_only = Piece(make_notes([0], 4, [60], track=1), meta={"track_names": ["S", "A"]})
+    assert multitrack.n_tracks([melody, alto_only]) == 1   # one track per piece
+    assert multitrack.n_tracks([melody, four_tracks()]) == 4
+    row = score([melody, melody], [melody], n_boot=10)
+    assert not [k for k in row if k.startswith(("eb_", "upc_", "qn_", "td_"))]
 
 
 def test_single_track_sets_get_no_multitrack_figures():
