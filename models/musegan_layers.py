@@ -3,12 +3,14 @@
 Dong, Hsiao, Yang & Yang, AAAI 2018. Shapes for ``K`` tracks, phrases of ``B = 4`` bars
 of 16 steps and ``P = 12 * octaves`` pitches; a roll is ``(N, K, B, 16, P)``.
 
-Every transposed convolution of MuseGAN's generators has its stride equal to its kernel
-(each input cell becomes one block of the output) and so does every convolution of the
-critic here (each output cell reads one block). Both are then one batched matrix product
-per group (:class:`BlockUpsample`, :class:`BlockDownsample`); a group is a track for the
-private (per-track) layers and the whole batch for the shared ones. On a CPU this is
-several times faster than ``ConvTranspose2d`` with groups, with the same function.
+Every transposed convolution of the bar generator, and the temporal generator's first,
+has its stride equal to its kernel (each input cell becomes one block of the output) and
+so does every convolution of the critic here (each output cell reads one block). Both
+are then one batched matrix product per group (:class:`BlockUpsample`,
+:class:`BlockDownsample`); a group is a track for the private (per-track) layers and the
+whole batch for the shared ones. On a CPU this is several times faster than
+``ConvTranspose2d`` with groups, with the same function. The temporal generator's
+kernel-3 stride-1 layer is one matrix product whose three taps are added at offsets.
 
 - :class:`TemporalGenerator` (the paper's G_temp; the AAAI code's ``PhraseGenerator``,
   ``v1/musegan/modules.py``): a noise vector to 4 bar-level latents, a transposed
