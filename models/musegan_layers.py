@@ -9,8 +9,9 @@ so does every convolution of the critic here (each output cell reads one block).
 are then one batched matrix product per group (:class:`BlockUpsample`,
 :class:`BlockDownsample`); a group is a track for the private (per-track) layers and the
 whole batch for the shared ones: the same function as ``ConvTranspose2d`` / ``Conv3d``
-with groups, faster on a CPU (one layer, measured under load: 2.6x). The temporal generator's
-kernel-3 stride-1 layer is one matrix product whose three taps are added at offsets.
+with groups, faster on a CPU (one layer, measured under load: 2.6x). The temporal
+generator's kernel-3 stride-1 layer is one matrix product whose three taps are added at
+offsets.
 
 - :class:`TemporalGenerator` (the paper's G_temp; the AAAI code's ``PhraseGenerator``,
   ``v1/musegan/modules.py``): a noise vector to 4 bar-level latents, a transposed
