@@ -12,6 +12,10 @@ turns a set of generated Pieces into one flat dict:
     - ``oa_<feature>`` / ``kl_<feature>`` (Yang & Lerch) against the reference set;
     - ``copy_rate_bars`` and ``nn_distance_train`` (memorisation, with bootstrap
       intervals) when ``train`` is given;
+    - per track and per pair of tracks, for sets of two tracks or more only, MuseGAN's
+      ``eb_track<k>``, ``upc_track<k>``, ``qn_track<k>``, ``td_track<a>_<b>`` and their
+      means ``eb_tracks`` … ``td_tracks`` (:mod:`musebench.metrics.multitrack`), with
+      the same intervals and ``_undefined`` counts as the per-piece metrics;
     - ``n_pairwise`` / ``n_pairwise_reference``: how many samples / reference pieces the
       pairwise statistics (``diversity_pairwise*``, ``oa_*``, ``kl_*``) used: all of them
       up to :data:`~musebench.metrics.pairwise_subset.PAIRWISE_MAX`, else a seeded random
@@ -45,7 +49,7 @@ from typing import Literal
 import numpy as np
 
 from musebench.datasets.piece import Piece
-from musebench.metrics import diversity, harmony, pitch, rhythm
+from musebench.metrics import diversity, harmony, multitrack, pitch, rhythm
 from musebench.metrics.batch import NoteBatch
 from musebench.metrics.distribution import (
     bootstrap_means,
@@ -128,6 +132,7 @@ class ScoredSet:
         self.melody = NoteBatch.from_pieces(self.pieces, melody=True)
         self.chords = harmony.ChordBatch.from_pieces(self.pieces)
         self.keys = [p.key for p in self.pieces]
+        self.n_tracks = multitrack.n_tracks(self.pieces)
 
     def applies(self, metric: Metric) -> bool:
         if metric.reads == "chords":
@@ -145,6 +150,10 @@ class ScoredSet:
             return metric.function(self.melody, self.chords)
         return metric.function(self.notes, self.keys)
 
+    def per_track(self) -> dict[str, np.ndarray]:
+        """The multi-track figures of each piece (``{}`` for a single-track set)."""
+        return multitrack.multitrack_metrics(self.notes, self.n_tracks)
+
     def descriptors(self) -> np.ndarray:
         return diversity.descriptors(self.notes)
 
@@ -155,7 +164,8 @@ class ScoredSet:
 def per_piece(pieces: list[Piece]) -> dict[str, np.ndarray]:
     """Every applicable per-piece metric of ``pieces`` (NaN where undefined)."""
     scored = ScoredSet(pieces)
-    return {name: scored.compute(m) for name, m in METRICS.items() if scored.applies(m)}
+    return {**{name: scored.compute(m) for name, m in METRICS.items() if scored.applies(m)},
+            **scored.per_track()}
 
 
 def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | None = None,
@@ -182,8 +192,10 @@ def score(samples: list[Piece], reference: list[Piece], train: list[Piece] | Non
     out: dict[str, float] = {"n_samples": float(len(samples)),
                              "n_reference": float(len(reference))}
     names = [name for name, m in METRICS.items() if scored.applies(m)]
-    values = np.column_stack([scored.compute(METRICS[name])
-                              for name in progress(names, "score", len(names))])
+    columns = [scored.compute(METRICS[name]) for name in progress(names, "score", len(names))]
+    per_track = scored.per_track()
+    names += list(per_track)
+    values = np.column_stack(columns + list(per_track.values()))
     mean, low, high, undefined = bootstrap_means(values, n_boot=n_boot, seed=seed)
     for i, name in enumerate(names):
         out[name], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = mean[i], low[i], high[i]

@@ -157,6 +157,8 @@ def info(name: str) -> MetricInfo:
     if match := re.fullmatch(r"repetitions_(\d+)", name):
         return MetricInfo("rhythm", "real", "musebench",
                           f"count of {match[1]}-note pitch n-grams seen earlier in the piece")
+    if match := re.fullmatch(r"(eb|upc|qn|td)_track(s|\d+|\d+_\d+)", name):
+        return _multitrack_info(match[1], match[2])
     if match := re.fullmatch(r"(oa|kl)_(\w+)", name):
         feature = match[2]
         if match[1] == "oa":
@@ -169,6 +171,36 @@ def info(name: str) -> MetricInfo:
                           f"KL divergence between the intra-set and sample-to-real distance "
                           f"distributions of feature '{feature}'.")
     return MetricInfo("other", "real")
+
+
+#: MuseGAN's multi-track figures (metrics/multitrack.py): family, formula, what it says.
+_MULTITRACK: dict[str, tuple[str, str, str]] = {
+    "eb": ("rhythm", "#{bars where the track is silent} / #bars",
+           "Empty bars (EB): share of bars in which {who} sounds no note (the empty rate, not "
+           "MuseGAN code's non-empty rate)."),
+    "upc": ("pitch", "mean over non-empty bars of #{pitch classes sounding}",
+            "Used pitch classes (UPC): pitch classes sounding per non-empty bar of {who}."),
+    "qn": ("rhythm", "#{notes of >= 3 grid steps} / #notes",
+           "Qualified notes (QN): share of {who}'s notes lasting at least three grid steps."),
+    "td": ("harmony", "mean over beats of ‖Φc_a/‖c_a‖₁ − Φc_b/‖c_b‖₁‖₂",
+           "Tonal distance (TD): distance between the tonal centroids of {who}, per beat where "
+           "both sound."),
+}
+
+
+def _multitrack_info(figure: str, which: str) -> MetricInfo:
+    """A multi-track figure's entry; ``which`` is ``s`` (the mean over tracks or pairs), a
+    track index or a pair ``a_b``."""
+    family, formula, text = _MULTITRACK[figure]
+    if which == "s":
+        who = "every pair of tracks (mean)" if figure == "td" else "a track (mean over tracks)"
+    elif "_" in which:
+        who = "tracks {} and {}".format(*which.split("_"))
+    else:
+        who = f"track {which}"
+    source = ("Dong et al. 2018 (MuseGAN); Harte et al. 2006" if figure == "td"
+              else "Dong et al. 2018 (MuseGAN)")
+    return MetricInfo(family, "real", source, formula, text.format(who=who))
 
 
 def meaning(name: str) -> str:

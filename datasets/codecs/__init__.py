@@ -8,9 +8,9 @@ Every codec lives in this package, one ``<Representation>Codec`` class per repre
 this module holds the contract (:class:`Codec`) and the piano-roll codecs
 (:class:`FrameRollCodec`, :class:`BarRollCodec`); ``biaxial`` (:class:`BiaxialCodec`),
 ``event_tokens`` (:class:`EventTokenCodec`), ``melody_events`` (:class:`MelodyEventCodec`),
-``melody_tokens`` (:class:`MelodyTokenCodec`),
-``note_events`` (:class:`NoteEventCodec`) and ``pitch_duration`` (:class:`TokenCodec`) hold
-one each.
+``melody_tokens`` (:class:`MelodyTokenCodec`), ``note_events`` (:class:`NoteEventCodec`),
+``pitch_duration`` (:class:`TokenCodec`) and ``multitrack`` (:class:`MultiTrackRollCodec`)
+hold one each.
 
 Contract:
     ``encode(piece) -> dict[str, np.ndarray]``: the whole piece; every array whose name
@@ -49,7 +49,8 @@ class Codec(ABC):
     #: What the representation can hold, the words of the tracks protocol
     #: (``experiments/tracks.yaml``): ``notes`` (note by note: pitch and duration per
     #: note), ``frames`` (a roll of time steps), ``polyphony`` (simultaneous notes),
-    #: ``chords`` (a chord input). A model joins a track by these, never by its name;
+    #: ``chords`` (a chord input), ``multitrack`` (separate tracks, e.g. SATB voices, kept
+    #: apart). A model joins a track by these, never by its name;
     #: a codec that declares nothing joins no track.
     capabilities: ClassVar[frozenset[str]] = frozenset()
 

@@ -30,14 +30,16 @@ tracks:
 def test_models_join_tracks_by_capability() -> None:
     protocol = tracks.load_protocol()
     caps = tracks.capabilities("smoke")
-    melody, poly, classical = (tracks.members(protocol.track(t), caps)
-                               for t in ("melody", "polyphonic", "classical"))
+    melody, poly, classical, multi = (tracks.members(protocol.track(t), caps)
+                                      for t in ("melody", "polyphonic", "classical", "multitrack"))
     assert {"midinet", "midinet_model1", "midinet_model2", "lstm_attention", "crnngan",
             "music_transformer", "melody_rnn", "melody_rnn_lookback", "melody_rnn_attention",
             "markov", "random"} == set(melody)
     assert poly == ["biaxial", "pianoroll_lstm", "rnn_nade"]  # the codecs that hold frames
     assert set(classical) == {"crnngan", "biaxial", "pianoroll_lstm", "rnn_nade",
                               "music_transformer"}
+    assert multi == ["musegan", "musegan_composer", "musegan_jamming"]  # codecs with tracks
+    assert protocol.track("multitrack").datasets == ("jsb16",)
     cells = tracks.cells(protocol, caps, ["polyphonic"])
     jsb = [c for c in cells if c.dataset == "jsb"]
     assert sorted({c.seed for c in jsb}) == [0, 1, 2]           # 3 seeds on the first dataset
