@@ -1,8 +1,8 @@
 """The samples of the report: piano rolls, audio files beside the HTML, MIDI downloads.
 
 For each run entry the first :data:`PER_MODEL` MIDI samples of its latest run folder with
-samples (``<folder>/samples/*.mid``; a relative folder is relative to its results store)
-are copied into the report's asset folder, rendered to compressed audio there (Ogg Vorbis
+samples (those committed with an official row, its ``samples`` relative to its results
+store; else ``<folder>/samples/*.mid``, a relative folder relative to its store) are copied into the report's asset folder, rendered to compressed audio there (Ogg Vorbis
 through soundfile, or an existing WAV of the run compressed) when fluidsynth is installed,
 and linked from the page: labelled players, MIDI download links, and one piano roll per
 model embedded as PNG (:mod:`.rolls`, one pitch scale for every panel of the report).
@@ -28,7 +28,12 @@ PER_MODEL = 2
 
 
 def sample_midis(entry: Entry) -> list[Path]:
-    """The first :data:`PER_MODEL` MIDI samples of the entry's latest folder that has any."""
+    """The first :data:`PER_MODEL` MIDI samples of the entry's latest run with samples
+    committed beside its store (official rows), else of its latest run folder that has any."""
+    for files in reversed(entry.kept):
+        found = [path for path in files if path.is_file()]
+        if found:
+            return found[:PER_MODEL]
     for folder in reversed(entry.folders):
         found = sorted((folder / "samples").glob("*.mid"))
         if found:

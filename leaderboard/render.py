@@ -64,6 +64,7 @@ class Entry:
     stats: dict[str, tuple[float, float, float]]  # metric -> (mean, ci low, ci high)
     source: str = ""
     folders: list[Path] = field(default_factory=list)
+    kept: list[list[Path]] = field(default_factory=list)  # per run: its committed samples
     view: str = "full"
     official: bool = False
     runs: list[tuple[int | None, dict[str, Any]]] = field(default_factory=list)  # (seed, metrics)
@@ -76,6 +77,13 @@ def run_folder(row: dict[str, Any]) -> Path | None:
         return None
     folder = Path(row["folder"])
     return folder if folder.is_absolute() else Path(row.get("store_dir", ".")) / folder
+
+
+def kept_samples(row: dict[str, Any]) -> list[Path]:
+    """The MIDI samples committed with an official row (its ``samples``, relative to the
+    store that held it), which every checkout has, unlike the run folder of the machine
+    that made the row."""
+    return [Path(row.get("store_dir", ".")) / name for name in row.get("samples") or []]
 
 
 def seed_interval(values: np.ndarray) -> tuple[float, float]:
@@ -140,6 +148,7 @@ def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[En
         entries.append(Entry(model, data, preset, "run", len({r["seed"] for r in runs}),
                              _stats([r["metrics"] for r in runs]),
                              folders=[f for r in runs if (f := run_folder(r))],
+                             kept=[kept_samples(r) for r in runs],
                              view=view, official=official,
                              runs=[(r["seed"], r["metrics"]) for r in runs]))
     order = {"reference": 0, "run": 1, "published": 2}
