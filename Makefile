@@ -54,11 +54,12 @@ install-packages:
 install-audio:  # optional: WAV rendering of samples
 	apt-get update && apt-get install -y fluidsynth fluid-soundfont-gm
 
-# The suite on every core (at most TEST_WORKERS): pytest-xdist, one test file per worker
-# (module fixtures stay shared), one torch thread per worker (tests/conftest.py).
+# The suite on every core (at most TEST_WORKERS): pytest-xdist, tests handed out in
+# blocks and stolen by an idle worker (the every-model DDP file alone is minutes), one
+# torch thread per worker (tests/conftest.py).
 TEST_WORKERS ?= 4
 test: lint
-	$(PY) -m pytest -q -n auto --maxprocesses=$(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -q -n auto --maxprocesses=$(TEST_WORKERS) --dist worksteal
 
 lint:
 	$(PY) -m ruff check .
