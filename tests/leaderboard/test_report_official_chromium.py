@@ -2,8 +2,9 @@
 tables, the glossary, a labelled audio player and a piano roll per official model, and
 weighs under 20 MB with its audio files.
 
-The official rows have no committed samples yet, so the test gives each official row's
-latest seed two samples made from the fixture (melody lines; with their chords for
+The earlier official rows (bach, melody view) have no committed samples, so the test gives
+each of them (the grid's rows, with committed samples, are left out: see
+test_official_samples.py) for its latest seed two samples made from the fixture (melody lines; with their chords for
 conditional models, without for unconditional ones), in run folders *relative to a copy of
 the official store*, the layout the renderer reads. Skips without Chromium, or without
 fluidsynth and a soundfont (no audio to play).
@@ -35,6 +36,8 @@ def official_copy_with_samples(folder) -> list[str]:
     lines, latest = [], {}
     for raw in store.OFFICIAL_RESULTS.read_text().splitlines():
         row = json.loads(raw)
+        if row.get("track"):
+            continue
         row["folder"] = f"runs/{row['model']}/seed{row['seed']}"
         latest[row["model"]] = row["folder"]
         lines.append(json.dumps(row))
