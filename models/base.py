@@ -17,7 +17,7 @@ A model:
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -47,6 +47,16 @@ class StepLikelihood:
     mask: torch.Tensor
     note_probs: torch.Tensor | None = None
     note_targets: torch.Tensor | None = None
+
+
+def step_mask(batch: dict[str, torch.Tensor], steps: int) -> torch.Tensor:
+    """``(B, T)`` bool mask of real steps: from ``batch['lengths']`` if the batch was padded,
+    else all True."""
+    first = next(iter(batch.values()))
+    if "lengths" not in batch:
+        return torch.ones(first.shape[0], steps, dtype=torch.bool, device=first.device)
+    lengths = batch["lengths"].to(first.device)
+    return torch.arange(steps, device=first.device)[None, :] < lengths[:, None]
 
 
 class MusicGenerator(pl.LightningModule):
@@ -169,6 +179,21 @@ class MusicGenerator(pl.LightningModule):
         rng = torch.Generator(device=device)
         rng.manual_seed(int(seed) if seed is not None else int(torch.randint(2**62, ()).item()))
         return rng
+
+    def decode_on_grid(self, arrays: list[dict[str, np.ndarray]], conditions: list[Piece] | None,
+                       seed: int | None, name: str) -> list[Piece]:
+        """Each sample's arrays decoded by the codec (ids ``<name>-<i>``). An unconditional
+        model's ``conditions`` only lend their grid (``steps_per_beat``, ``beats_per_bar``)
+        to the samples, so they share the source's resolution."""
+        grid = conditions[0] if conditions else None
+        pieces = []
+        for i, sample in enumerate(arrays):
+            piece = self.codec.decode(sample, id=f"{name}-{i}", source=name, seed=seed)
+            if grid is not None:
+                piece = replace(piece, steps_per_beat=grid.steps_per_beat,
+                                beats_per_bar=grid.beats_per_bar)
+            pieces.append(piece)
+        return pieces
 
     @staticmethod
     def cycle(conditions: list[Piece] | None, n: int) -> list[Piece] | None:

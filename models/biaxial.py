@@ -56,7 +56,7 @@ from torch.nn import functional as F
 
 from musebench.datasets.codecs.biaxial import BiaxialCodec
 from musebench.datasets.piece import Piece
-from musebench.models.base import MusicGenerator, StepLikelihood
+from musebench.models.base import MusicGenerator, StepLikelihood, step_mask
 from musebench.models.cpu_bf16_lstm import LSTM
 
 OPTIMIZERS = ("adam", "adadelta")
@@ -182,15 +182,6 @@ class BiaxialLSTM(MusicGenerator):
         hidden, _ = self.note_lstm(inputs.reshape(b * t, n, f))
         return self.output(hidden).reshape(b, t, n, 2).float()
 
-    @staticmethod
-    def step_mask(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """``(B, T)`` bool, True on real (not padded) steps."""
-        b, t = batch["play"].shape[:2]
-        if "lengths" not in batch:
-            return torch.ones(b, t, dtype=torch.bool, device=batch["play"].device)
-        steps = torch.arange(t, device=batch["play"].device)
-        return steps.unsqueeze(0) < batch["lengths"].to(steps.device).unsqueeze(1)
-
     def step_nll(self, batch: dict[str, torch.Tensor]
                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Per-step NLL of play and of (masked) articulate, ``(B, T)`` each, and the logits."""
@@ -204,7 +195,7 @@ class BiaxialLSTM(MusicGenerator):
     def loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Mean per-step NLL (play + articulate), and its two parts."""
         play_nll, artic_nll, _ = self.step_nll(batch)
-        mask = self.step_mask(batch).float()
+        mask = step_mask(batch, batch["play"].shape[1]).float()
         steps = mask.sum().clamp(min=1.0)
         play_part = (play_nll * mask).sum() / steps
         artic_part = (artic_nll * mask).sum() / steps
@@ -231,7 +222,7 @@ class BiaxialLSTM(MusicGenerator):
     def log_likelihood(self, batch: dict[str, torch.Tensor]) -> StepLikelihood:
         """Play-bit log-likelihood per step (see the module docstring) and note probabilities."""
         play_nll, _, logits = self.step_nll(batch)
-        return StepLikelihood(log_prob=-play_nll, mask=self.step_mask(batch),
+        return StepLikelihood(log_prob=-play_nll, mask=step_mask(batch, batch["play"].shape[1]),
                               note_probs=torch.sigmoid(logits[..., 0]),
                               note_targets=batch["play"].float())
 

@@ -23,8 +23,6 @@ Generation samples tokens with a key/value cache until ``steps`` grid steps are 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -169,14 +167,5 @@ class MusicTransformer(MusicGenerator):
                 break
         self.train(was_training)
         streams = torch.cat(sampled, dim=1).cpu().numpy()
-        grid = conditions[0] if conditions else None
-        pieces = []
-        for i, stream in enumerate(streams):
-            piece = self.codec.decode({"tokens": stream[stream >= 0]},
-                                      id=f"music_transformer-{i}", source="music_transformer",
-                                      seed=seed)
-            if grid is not None:
-                piece = replace(piece, steps_per_beat=grid.steps_per_beat,
-                                beats_per_bar=grid.beats_per_bar)
-            pieces.append(piece)
-        return pieces
+        return self.decode_on_grid([{"tokens": stream[stream >= 0]} for stream in streams],
+                                   conditions, seed, "music_transformer")

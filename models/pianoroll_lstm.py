@@ -28,15 +28,13 @@ probability and the sampled frame is fed back as the next input.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.piece import Piece
-from musebench.models.base import StepLikelihood
+from musebench.models.base import StepLikelihood, step_mask
 from musebench.models.cpu_bf16_lstm import LSTM
 from musebench.models.likelihood_generator import LikelihoodGenerator
 
@@ -146,23 +144,5 @@ class PianoRollLSTM(LikelihoodGenerator):
             frames.append(frame)
         self.train(was_training)
         rolls = torch.cat(frames, dim=1).cpu().numpy()
-        grid = conditions[0] if conditions else None
-        pieces = []
-        for i, roll in enumerate(rolls):
-            piece = self.codec.decode({"roll": roll}, id=f"pianoroll_lstm-{i}",
-                                      source="pianoroll_lstm", seed=seed)
-            if grid is not None:
-                piece = replace(piece, steps_per_beat=grid.steps_per_beat,
-                                beats_per_bar=grid.beats_per_bar)
-            pieces.append(piece)
-        return pieces
-
-
-def step_mask(batch: dict[str, torch.Tensor], steps: int) -> torch.Tensor:
-    """``(B, T)`` bool mask of real steps: from ``batch['lengths']`` if the batch was padded,
-    else all True."""
-    first = next(iter(batch.values()))
-    if "lengths" not in batch:
-        return torch.ones(first.shape[0], steps, dtype=torch.bool, device=first.device)
-    lengths = batch["lengths"].to(first.device)
-    return torch.arange(steps, device=first.device)[None, :] < lengths[:, None]
+        return self.decode_on_grid([{"roll": roll} for roll in rolls], conditions, seed,
+                                   "pianoroll_lstm")

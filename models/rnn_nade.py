@@ -32,17 +32,14 @@ Generation samples each frame note by note from the NADE and feeds it back to th
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.piece import Piece
-from musebench.models.base import StepLikelihood
+from musebench.models.base import StepLikelihood, step_mask
 from musebench.models.likelihood_generator import LikelihoodGenerator
-from musebench.models.pianoroll_lstm import step_mask
 
 
 class RNNNADE(LikelihoodGenerator):
@@ -179,13 +176,5 @@ class RNNNADE(LikelihoodGenerator):
             frames.append(frame)
         self.train(was_training)
         rolls = torch.cat(frames, dim=1).cpu().numpy()
-        grid = conditions[0] if conditions else None
-        pieces = []
-        for i, roll in enumerate(rolls):
-            piece = self.codec.decode({"roll": roll}, id=f"rnn_nade-{i}", source="rnn_nade",
-                                      seed=seed)
-            if grid is not None:
-                piece = replace(piece, steps_per_beat=grid.steps_per_beat,
-                                beats_per_bar=grid.beats_per_bar)
-            pieces.append(piece)
-        return pieces
+        return self.decode_on_grid([{"roll": roll} for roll in rolls], conditions, seed,
+                                   "rnn_nade")
