@@ -59,7 +59,7 @@ install-audio:  # optional: WAV rendering of samples
 # torch thread per worker (tests/conftest.py).
 TEST_WORKERS ?= 4
 test: lint
-	$(PY) -m pytest -q -n auto --maxprocesses=$(TEST_WORKERS) --dist worksteal
+	$(PY) -m pytest -q -n auto --maxprocesses=$(TEST_WORKERS) --dist worksteal --durations=25
 
 lint:
 	$(PY) -m ruff check .

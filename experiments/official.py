@@ -151,6 +151,14 @@ def keep_samples(samples: Path, store: Path, cell: Cell, count: int) -> list[str
     return kept
 
 
+def _same_cell(row: dict[str, Any], cell: Cell) -> bool:
+    """Whether the store's ``row`` is the official row of ``cell`` (which a re-run of the
+    cell, after its config or code changed, supersedes)."""
+    return bool(row.get("official")) and (row.get("track"), row.get("dataset"),
+                                          row.get("model"), row.get("seed")) == (
+        cell.track, cell.dataset, cell.model, cell.seed)
+
+
 def describe(run: list[Cell], skipped: list[Cell], preset: str) -> str:
     """The plan in words, said before the grid starts."""
     return (f"official grid: {len(run)} cell(s) to run, {len(skipped)} already done "
@@ -162,7 +170,7 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
              data_root: Path | None = None, allow_dirty: bool = False,
              say: Callable[[str], None] = print) -> list[dict[str, Any]]:
     """Run ``run``'s cells one by one (bench, then keep a few samples and re-store the row
-    with them); returns the rows written.
+    with them, in place of the cell's earlier row if any); returns the rows written.
 
     Raises:
         RuntimeError: a dirty tree without ``allow_dirty`` (before any cell runs).
@@ -187,6 +195,6 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
                                                     protocol.samples_kept))
         if commit != "dirty":
             row["git_commit"] = commit
-        append_row(row, store)
+        append_row(row, store, replaces=lambda old, c=cell: _same_cell(old, c))
         rows.append(row)
     return rows

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,12 +62,14 @@ def check_store(path: Path | None = None) -> Path:
     return target
 
 
-def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 60.0) -> Path:
+def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 60.0,
+               replaces: Callable[[dict[str, Any]], bool] | None = None) -> Path:
     """Append one run's row to the store at ``path`` (created if missing; links followed).
 
     A run folder has one row: a row with the same ``folder`` as an earlier one replaces
-    it (a second bench of the same settings overwrote that folder). Other lines are kept
-    byte for byte.
+    it (a second bench of the same settings overwrote that folder). So does every earlier
+    row for which ``replaces`` is true (the official grid: the row of a cell re-run after
+    its config or code changed). Other lines are kept byte for byte.
 
     Raises:
         ValueError: the row lacks a key of :data:`REQUIRED`.
@@ -82,7 +85,7 @@ def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 6
     with FileLock(str(path) + ".lock", timeout=timeout):
         old = path.read_bytes() if path.exists() else b""
         kept = [old_line for old_line in old.splitlines(keepends=True)
-                if not _same_folder(old_line, row.get("folder"))]
+                if not _superseded(old_line, row.get("folder"), replaces)]
         text = b"".join(kept)
         if text and not text.endswith(b"\n"):
             text += b"\n"
@@ -90,14 +93,18 @@ def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 6
     return path
 
 
-def _same_folder(line: bytes, folder: Any) -> bool:
-    if folder is None:
+def _superseded(line: bytes, folder: Any,
+                replaces: Callable[[dict[str, Any]], bool] | None) -> bool:
+    if folder is None and replaces is None:
         return False
     try:
         old = json.loads(line)
     except ValueError:
         return False
-    return isinstance(old, dict) and old.get("folder") == folder
+    if not isinstance(old, dict):
+        return False
+    return (folder is not None and old.get("folder") == folder) or bool(
+        replaces and replaces(old))
 
 
 def read_rows(path: Path | None = None) -> list[dict[str, Any]]:

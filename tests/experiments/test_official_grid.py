@@ -9,7 +9,7 @@ import pytest
 
 from musebench.experiments import official, tracks
 from musebench.experiments.tracks import Cell
-from musebench.leaderboard.store import read_rows
+from musebench.leaderboard.store import append_row, read_rows
 from musebench.leaderboard.tracks import track_table
 
 TINY = """
@@ -68,9 +68,16 @@ def test_smoke_grid_runs_records_and_resumes(tmp_path: Path, data_root: Path) ->
     store = tmp_path / "results" / "official.jsonl"
     cells = [Cell("melody", "fixture", "markov", 0), Cell("melody", "fixture", "random", 0)]
     assert "2 cell(s) to run, 0 already done" in official.describe(cells, [], "smoke")
+    # markov's row from before a config change, and a user's own (not official) run
+    earlier = {"run_id": "old", "model": "markov", "dataset": "fixture", "preset": "smoke",
+               "seed": 0, "metrics": {}, "track": "melody", "official": True,
+               "folder": str(tmp_path / "old-run")}
+    append_row(earlier, store)
+    append_row(dict(earlier, run_id="mine", official=False, folder="elsewhere"), store)
     rows = official.run_grid(protocol, cells, store, tmp_path / "runs", data_root,
                              allow_dirty=True, say=lambda _: None)
-    stored = read_rows(store)
+    assert [r["run_id"] for r in read_rows(store)][0] == "mine"  # kept; "old" replaced
+    stored = [r for r in read_rows(store) if r["run_id"] != "mine"]
     assert len(stored) == 2 and {r["model"] for r in stored} == {"markov", "random"}
     for row in stored:
         assert row["track"] == "melody" and row["view"] == "melody"
