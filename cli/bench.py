@@ -16,6 +16,7 @@ from pathlib import Path
 from musebench.cli import arg_types
 from musebench.cli.names import choice
 from musebench.cli.summary import format_summary
+from musebench.datasets.views import VIEWS
 from musebench.experiments.config import PRESETS
 from musebench.experiments.grid import Cell
 
@@ -52,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     one.add_argument("--dataset", default=None, help="data source (default: the config's)")
     one.add_argument("--resume", action="store_true",
                      help="continue from the last checkpoint of the same settings")
+    one.add_argument("--view", type=choice("view", VIEWS), default=None,
+                     help="learn and score the data in this view (an official track's: "
+                          f"{', '.join(VIEWS)}; default: the model's own)")
     _common(one)
     one.set_defaults(func=run_one)
     every = subparsers.add_parser(
@@ -87,7 +91,7 @@ def run_one(args: argparse.Namespace) -> int:
                    devices=args.devices, precision=args.precision,
                    strategy=args.strategy, num_nodes=args.num_nodes, out=args.out,
                    overrides=args.overrides, resume=args.resume, data_root=args.data_root,
-                   results=_results(args), audio=args.audio)
+                   results=_results(args), audio=args.audio, view=args.view)
     if result is not None:
         print(format_summary(result.row, _reference(result.row, args.data_root),
                              _results(args) or args.out / "results.jsonl"))

@@ -17,6 +17,8 @@ BAD = [
      "x is not a whole number"),
     (["bench-all", "--models", "markov", "--seeds", "0", "-5"], "--seeds", "-5 is not"),
     (["bench-all", "--models", "markov", "--jobs", "0"], "--jobs", "0 is not allowed"),
+    (["bench", "--model", "markov", "--view", "melodie"], "--view",
+     "melodie is not a view; did you mean melody?"),
     (["score", "--samples", ".", "--bootstrap", "0"], "--bootstrap", "0 is not allowed"),
     (["score", "--samples", ".", "--steps-per-beat", "-4"], "--steps-per-beat",
      "-4 is not allowed"),
@@ -42,3 +44,16 @@ def test_good_values_still_parse():
     args = cli.build_parser().parse_args(["bench", "--model", "markov", "--devices", "2",
                                           "--precision", "bf16-mixed", "--seed", "0"])
     assert (args.devices, args.precision, args.seed) == (2, "bf16-mixed", 0)
+
+
+def test_view_reaches_the_bench_as_an_official_cell_passes_it(monkeypatch):
+    seen = {}
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+
+    monkeypatch.setattr(bench_module, "bench", record)
+    assert cli.main(["bench", "--model", "crnngan", "--view", "melody"]) == 0
+    assert seen["view"] == "melody"
+    cli.main(["bench", "--model", "crnngan"])
+    assert seen["view"] is None
