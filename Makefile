@@ -90,10 +90,12 @@ leaderboard:
 	$(PY) -m musebench leaderboard --format html --out $(OUT)/leaderboard.html \
 	  --results $${MUSEBENCH_RESULTS:-$(OUT)/results.jsonl}
 
-# The official grid of experiments/tracks.yaml (resumable; needs a clean tree).
+# The official grid of experiments/tracks.yaml (resumable; needs a clean tree); a part with
+# TRACKS=…, DATASETS=…, MODELS=… (every seed of the protocol).
 official:
-	$(PYTHON) -m musebench official $(if $(TRACKS),--tracks $(TRACKS))
-	$(PYTHON) -m musebench leaderboard --official
+	$(PY) -m musebench official $(if $(TRACKS),--tracks $(TRACKS)) \
+	  $(if $(DATASETS),--datasets $(DATASETS)) $(if $(MODELS),--models $(MODELS))
+	$(PY) -m musebench leaderboard --official
 
 perf:
 	$(PY) -m musebench.perf --out $(OUT)/perf.json

@@ -39,7 +39,9 @@ def test_targets_use_the_project_venv_once_it_exists(tmp_path: Path):
     (venv / "bin" / "python").chmod(0o755)
     for target, command in (("test", "-m pytest"), ("lint", "-m ruff"),
                             ("install-packages", "-m pip install"),
-                            ("bench", "-m musebench bench"), ("regress", "-m musebench regress")):
+                            ("bench", "-m musebench bench"), ("regress", "-m musebench regress"),
+                            ("official", "-m musebench official"),
+                            ("official", "-m musebench leaderboard --official")):
         assert f"{venv}/bin/python {command}" in dry_run(target, f"VENV={venv}"), target
 
 
