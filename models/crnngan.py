@@ -188,6 +188,20 @@ class CRNNGAN(MusicGenerator):
         freeze_ratio: the freezing rule's 0.7.
         grad_clip: gradient norm limit (5.0).
         sample_events: events per generated sequence.
+        feature_scaling: ``"unit"`` trains on the codec's features as they are (times in
+            bars, pitch and velocity / 127: a semitone is 0.008, a 16th 0.0625);
+            ``"standard"`` on each feature standardised by its training mean and standard
+            deviation, so that pitch weighs in the losses as much as time (Mogren's
+            code trains on raw units, ticks at 384 per quarter and pitch in Hz, where a
+            semitone near A4 is 26 Hz and a 16th 96 ticks: no feature is negligible).
+        feature_mean, feature_std: the training statistics of ``"standard"`` (set by
+            :meth:`fit_statistics`, saved with the checkpoint).
+        checkpoint: the generator that samples: ``"last"``, that of the last adversarial
+            epoch, as in the code (it saves every few epochs and samples the latest; no
+            validation selection), or ``"val_mle"``, the adversarial epoch of lowest
+            teacher-forced validation MLE. MLE rises as adversarial training moves the
+            generator away from pre-training, so ``"val_mle"`` picks the first adversarial
+            epoch whatever the budget.
     """
 
     automatic_optimization = False
@@ -202,8 +216,49 @@ class CRNNGAN(MusicGenerator):
                  feature_matching: bool = True,
                  feature_matching_form: Literal["code", "batch_mean"] = "code",
                  freeze_ratio: float = 0.7, grad_clip: float = 5.0,
-                 sample_events: int = 64) -> None:
+                 sample_events: int = 64,
+                 feature_scaling: Literal["unit", "standard"] = "unit",
+                 feature_mean: list[float] | None = None,
+                 feature_std: list[float] | None = None,
+                 checkpoint: Literal["last", "val_mle"] = "last") -> None:
         super().__init__()
+        if checkpoint not in ("last", "val_mle"):
+            raise ValueError(f"checkpoint = {checkpoint!r}; expected 'last' or 'val_mle'")
+        # the bench keeps the best checkpoint by (monitor, mode)
+        self.monitor, self.mode = ("val_adversarial_epochs", "max") if checkpoint == "last" \
+            else ("val_loss", "min")
+        if feature_scaling not in ("unit", "standard"):
+            raise ValueError(f"feature_scaling = {feature_scaling!r}; expected 'unit' or "
+                             "'standard'")
+
+    def fit_statistics(self, train: list[Piece], valid: list[Piece] | None = None) -> None:
+        """With ``feature_scaling: standard``, each event feature's mean and standard
+        deviation over the training pieces' events (a constant feature keeps scale 1)."""
+        if self.hparams.feature_scaling != "standard":
+            return
+        events = np.concatenate([self.codec.encode(p)["events"] for p in train]).astype(np.float64)
+        std = events.std(axis=0)
+        self.hparams.feature_mean = events.mean(axis=0).tolist()
+        self.hparams.feature_std = np.where(std > 1e-8, std, 1.0).tolist()
+
+    def _statistics(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        h = self.hparams
+        if h.feature_scaling != "standard":
+            return None
+        if h.feature_mean is None:
+            raise RuntimeError("feature_scaling 'standard' needs fit_statistics(train) first")
+        return (torch.tensor(h.feature_mean, device=self.device),
+                torch.tensor(h.feature_std, device=self.device))
+
+    def to_model_space(self, events: torch.Tensor) -> torch.Tensor:
+        """The codec's features in the space the networks learn (standardised or as is)."""
+        stats = self._statistics()
+        return events if stats is None else (events - stats[0]) / stats[1]
+
+    def to_codec_space(self, events: torch.Tensor) -> torch.Tensor:
+        """Inverse of :meth:`to_model_space`."""
+        stats = self._statistics()
+        return events if stats is None else events * stats[1] + stats[0]
 
     def configure_codec(self) -> NoteEventCodec:
         return NoteEventCodec(tones=self.hparams.tones)
@@ -258,7 +313,7 @@ class CRNNGAN(MusicGenerator):
 
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_d, opt_g = self.optimizers()
-        real = batch["events"].float()
+        real = self.to_model_space(batch["events"].float())
         h = self.hparams
         if self.current_epoch < h.pretrain_epochs:
             real = real[:, :self.pretrain_length(self.current_epoch, real.shape[1])]
@@ -296,16 +351,20 @@ class CRNNGAN(MusicGenerator):
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         """``val_mle``: the generator's teacher-forced MLE loss on validation windows;
-        ``val_loss`` (the checkpoint monitor) equals it after pre-training and is
-        :data:`PRETRAINING_VAL_LOSS` before, so that a pre-trained-only generator is never
-        the best one."""
-        real = batch["events"].float()
+        ``val_loss`` (the monitor of ``checkpoint: val_mle``) equals it after pre-training
+        and is :data:`PRETRAINING_VAL_LOSS` before; ``val_adversarial_epochs`` (the monitor
+        of ``checkpoint: last``, highest wins) counts the adversarial epochs done, 0 in
+        pre-training. Either way a pre-trained-only generator is never the one kept."""
+        real = self.to_model_space(batch["events"].float())
         rng = self.torch_rng(batch_idx, "cpu")
         mle = self.mle_loss(real, rng)
         monitored = mle if self.current_epoch >= self.hparams.pretrain_epochs else \
             torch.full_like(mle, PRETRAINING_VAL_LOSS)
         self.log("val_mle", mle, batch_size=len(real), sync_dist=True)
         self.log("val_loss", monitored, batch_size=len(real), sync_dist=True)
+        self.log("val_adversarial_epochs",
+                 float(max(0, self.current_epoch + 1 - self.hparams.pretrain_epochs)),
+                 batch_size=len(real))
 
     @torch.no_grad()
     def generate(self, n: int, *, conditions: list[Piece] | None = None,
@@ -319,7 +378,8 @@ class CRNNGAN(MusicGenerator):
         was_training = self.training
         self.eval()
         noise, first = self._noise(n, self.hparams.sample_events, self.torch_rng(seed, "cpu"))
-        events = self.generator_net(noise, first).cpu().numpy().astype(np.float32)
+        events = self.to_codec_space(self.generator_net(noise, first)).cpu().numpy().astype(
+            np.float32)
         self.train(was_training)
         pieces = []
         for i in range(n):

@@ -210,30 +210,37 @@ def test_pretraining_epochs_train_only_the_generator_by_mle() -> None:
                zip(before, model.discriminator_net.parameters(), strict=True))
 
 
-def test_best_checkpoint_is_never_a_pretrained_only_generator(tmp_path) -> None:
+@pytest.mark.parametrize("choice", ["last", "val_mle"])
+def test_kept_checkpoint_is_never_a_pretrained_only_generator(choice, tmp_path) -> None:
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     pl.seed_everything(0)
-    model = CRNNGAN(hidden=8, pretrain_epochs=2)
-    best = ModelCheckpoint(dirpath=tmp_path, monitor="val_loss", mode="min", save_top_k=1)
+    model = CRNNGAN(hidden=8, pretrain_epochs=2, checkpoint=choice)
+    best = ModelCheckpoint(dirpath=tmp_path, monitor=model.monitor, mode=model.mode,
+                           save_top_k=1)
     monitored = []
 
     class Record(pl.Callback):
         def on_validation_end(self, trainer: pl.Trainer, _: pl.LightningModule) -> None:
             if not trainer.sanity_checking:
-                monitored.append(float(trainer.callback_metrics["val_loss"]))
+                monitored.append({k: float(trainer.callback_metrics[k]) for k in
+                                  ("val_loss", "val_mle", "val_adversarial_epochs")})
 
     data = MusicDataModule("fixture", model.codec, batch_size=8, window=8)
-    trainer = pl.Trainer(max_epochs=3, limit_train_batches=2, limit_val_batches=1,
+    trainer = pl.Trainer(max_epochs=5, limit_train_batches=2, limit_val_batches=1,
                          logger=False, callbacks=[best, Record()], enable_progress_bar=False,
                          enable_model_summary=False, accelerator="cpu")
     trainer.fit(model, datamodule=data)
-    # the MLE loss after pre-training is lower than after adversarial epochs, yet the
-    # monitored value skips the pre-training epochs
-    assert "epoch=2" in best.best_model_path
-    assert monitored[:2] == [pytest.approx(PRETRAINING_VAL_LOSS)] * 2
-    assert float(trainer.logged_metrics["val_loss"]) == \
-        pytest.approx(float(trainer.logged_metrics["val_mle"]))
+    assert [m["val_adversarial_epochs"] for m in monitored] == [0, 0, 1, 2, 3]
+    assert [m["val_loss"] for m in monitored[:2]] == [pytest.approx(PRETRAINING_VAL_LOSS)] * 2
+    assert all(m["val_loss"] == pytest.approx(m["val_mle"]) for m in monitored[2:])
+    if choice == "last":  # the code's: the generator of the last epoch
+        assert "epoch=4" in best.best_model_path
+    else:  # the adversarial epoch of lowest validation MLE, never a pre-training one
+        epoch = 2 + min(range(3), key=lambda k: monitored[2 + k]["val_mle"])
+        assert f"epoch={epoch}" in best.best_model_path
+    with pytest.raises(ValueError, match="checkpoint = 'best'"):
+        CRNNGAN(checkpoint="best")
 
 
 def test_adversarial_epochs_log_both_losses() -> None:
@@ -251,3 +258,40 @@ def test_freezing_rule_skips_the_discriminator_when_it_is_far_ahead() -> None:
     assert float(trainer.logged_metrics["d_trained"]) == 0.0
     assert all(torch.equal(a, b) for a, b in
                zip(before, model.discriminator_net.parameters(), strict=True))
+
+
+def test_standard_feature_scaling_learns_in_standardised_space_and_decodes_back() -> None:
+    pieces = load("fixture").pieces[:3]
+    model = CRNNGAN(hidden=8, sample_events=6, feature_scaling="standard")
+    model.fit_statistics(pieces)
+    events = torch.tensor(np.concatenate([model.codec.encode(p)["events"] for p in pieces]))
+    scaled = model.to_model_space(events)
+    # per feature: mean 0, and standard deviation 1 where the feature varies at all
+    assert torch.allclose(scaled.mean(0), torch.zeros(4), atol=1e-5)
+    std = scaled.std(0, unbiased=False)
+    varying = events.std(0) > 0
+    assert torch.allclose(std[varying], torch.ones(int(varying.sum())), atol=1e-5)
+    torch.testing.assert_close(model.to_codec_space(scaled), events, atol=1e-5, rtol=0)
+    # worked by hand: pitches 60 and 64 only -> mean 62/127, sd 2/127; 64/127 -> +1
+    two = [Piece(make_notes([0, 4], [4, 4], [60, 64], [100, 100]))]
+    model.fit_statistics(two)
+    assert model.hparams.feature_mean[2] == pytest.approx(62 / 127)
+    assert model.hparams.feature_std[2] == pytest.approx(2 / 127)
+    # the statistics are hyper-parameters (a checkpoint rebuilds the model from them);
+    # samples are decoded in the codec's units
+    again = CRNNGAN(**dict(model.hparams))
+    again.load_state_dict(model.state_dict())
+    sample = again.generate(1, seed=0)[0].meta["events"]
+    again.eval()
+    raw = again.generator_net(*again._noise(1, 6, again.torch_rng(0, "cpu")))
+    np.testing.assert_allclose(sample, (raw * torch.tensor(model.hparams.feature_std)
+                                        + torch.tensor(model.hparams.feature_mean))[0]
+                               .detach().numpy(), atol=1e-5)
+
+
+def test_unit_feature_scaling_is_the_identity_and_an_unknown_one_is_refused() -> None:
+    model = CRNNGAN(hidden=8)
+    events = torch.rand(2, 3, 4)
+    assert model.to_model_space(events) is events and model.to_codec_space(events) is events
+    with pytest.raises(ValueError, match="feature_scaling = 'zscore'"):
+        CRNNGAN(hidden=8, feature_scaling="zscore")
