@@ -152,11 +152,16 @@ class MusicGenerator(pl.LightningModule):
         what the representation lets a perfect model of it reach at best. The bench scores
         them exactly as it scores samples (same conditions, same view).
 
-        The default round-trips each piece through :attr:`codec`; a model whose samples
-        pass through more than its codec (a pitch range folded, a fixed length) overrides
-        it so the ceiling is what its :meth:`generate` could return.
+        The default round-trips each piece through :attr:`codec`, on the piece's own grid
+        (``steps_per_beat``, ``beats_per_bar``), as :meth:`decode_on_grid` gives samples
+        the conditions' grid: a codec that counts time in steps (a frame roll) does not
+        know how long a step is. A model whose samples pass through more than its codec
+        (a pitch range folded, a fixed length) overrides it so the ceiling is what its
+        :meth:`generate` could return.
         """
-        return [self.codec.decode(self.codec.encode(p), id=f"{p.id}-ceiling") for p in pieces]
+        return [replace(self.codec.decode(self.codec.encode(p), id=f"{p.id}-ceiling"),
+                        steps_per_beat=p.steps_per_beat, beats_per_bar=p.beats_per_bar)
+                for p in pieces]
 
     def fit_statistics(  # noqa: B027 - optional hook
         self, train: list[Piece], valid: list[Piece] | None = None

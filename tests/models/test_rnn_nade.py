@@ -142,3 +142,16 @@ def test_smoke_bench_lands_a_row_with_an_exact_likelihood(tmp_path: Path, sessio
     metrics = rows[0]["metrics"]
     assert np.isfinite(metrics["nll_per_step"]) and metrics["nll_per_step"] > 0
     assert 0 < metrics["frame_accuracy"] < 1
+
+
+def test_ceiling_keeps_the_pieces_grid() -> None:
+    # A quarter-note piece in 3/4 (the Boulanger sets are on a grid of one step a beat):
+    # the frame roll counts steps, so the round trip must keep the piece's grid. On the
+    # default 16th grid its bars would last 3/4 of a beat, and the per-beat chords of the
+    # piece that conditions it would no longer line up with its notes (the ceiling rows
+    # of the polyphonic track were scored so before the fix).
+    piece = Piece(make_notes([0, 0, 0, 3], [3, 3, 3, 3], [60, 64, 67, 62], [80] * 4),
+                  steps_per_beat=1, beats_per_bar=3)
+    (ceiling,) = RNNNADE(rnn_hidden=4, nade_hidden=4).ceiling([piece])
+    assert (ceiling.steps_per_beat, ceiling.beats_per_bar) == (1, 3)
+    np.testing.assert_array_equal(ceiling.notes, piece.notes)
