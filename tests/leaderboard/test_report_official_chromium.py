@@ -29,17 +29,20 @@ from musebench.leaderboard import store
 from musebench.models import get_model
 
 
-def official_copy_with_samples(folder) -> list[str]:
-    """The official rows in ``folder/official.jsonl`` with relative run folders; the
-    latest seed of each gets two fixture samples. Returns the official models."""
+def official_copy_with_samples(folder) -> dict[str, int]:
+    """The official rows of bach (the melody track's, and any earlier ones) in
+    ``folder/official.jsonl`` with relative run folders and no committed samples; the
+    latest seed of each model gets two fixture samples. Returns {model: seeds}."""
     melodies = apply_view(list(Fixture().read(None)), "melody")
-    lines, latest = [], {}
+    lines, latest, seeds = [], {}, {}
     for raw in store.OFFICIAL_RESULTS.read_text().splitlines():
         row = json.loads(raw)
-        if row.get("track"):
+        if row["dataset"] != "bach":
             continue
+        row.pop("samples", None)
         row["folder"] = f"runs/{row['model']}/seed{row['seed']}"
         latest[row["model"]] = row["folder"]
+        seeds[row["model"]] = seeds.get(row["model"], 0) + 1
         lines.append(json.dumps(row))
     for index, (model, run) in enumerate(sorted(latest.items())):
         chosen = melodies[2 * index % len(melodies):][:2]
@@ -48,7 +51,7 @@ def official_copy_with_samples(folder) -> list[str]:
                       for p in chosen]
         write_samples(chosen, folder / run / "samples", audio=False)
     (folder / "official.jsonl").write_text("\n".join(lines) + "\n")
-    return sorted(latest)
+    return seeds
 
 
 @pytest.mark.slow  # a browser and fluidsynth renders take several seconds
@@ -73,8 +76,8 @@ def test_official_report_in_chromium(tmp_path, monkeypatch):
     assert dom.count('class="headline"') == 1 and "oa_mean ↑" in dom
     assert 'id="glossary"' in dom and "Entropy (bits) of the pitch-class distribution" in dom
     assert "Rows marked 'official'" in dom
-    for model in models:
-        label = f"{model} (standard, 3 seeds, official)"
+    for model, seeds in models.items():
+        label = f"{model} (standard, {seeds} seed{'s' * (seeds != 1)}, official)"
         assert f'alt="piano roll of {label}"' in dom
         assert f'<audio controls="" preload="none" aria-label="{label}, sample 1"' in dom
         assert f'href="official_files/bach-melody-{model}-standard-official-1.mid"' in dom
