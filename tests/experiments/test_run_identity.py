@@ -57,36 +57,10 @@ def test_the_stated_cost_does_not_name_another_run():
     assert config_hash({**config, "budget_minutes": 123}) == config_hash(config)
 
 
-#: Models whose settings the fidelity fixes (#12) changed after the official rows were
-#: made (MidiNet's λ names and values, C-RNN-GAN's recipe): their rows name older runs and
-#: are re-made by the official grid.
-CHANGED_SINCE_THE_ROWS = {"midinet", "midinet_model1", "midinet_model2", "crnngan"}
-
-
-#: Models whose standard preset changed after their official grid rows were made (the
-#: biaxial LSTM: 10 -> 13 epochs): their rows' config hash no longer matches, so
-#: `musebench official` re-runs those cells.
-CHANGED_SINCE_THE_GRID_ROWS = {"biaxial"}
-
-
-def test_the_official_grid_rows_hashes_are_reproduced_by_their_cells():
+def test_every_official_row_is_a_grid_row_whose_hash_its_cell_reproduces():
     protocol = tracks.load_protocol()
     rows = [json.loads(line) for line in OFFICIAL.read_text().splitlines()]
-    grid = [row for row in rows if row.get("track")]
-    assert grid
-    for row in grid:
+    assert rows and all(row.get("track") and row.get("git_commit") for row in rows)
+    for row in rows:
         cell = Cell(row["track"], row["dataset"], row["model"], row["seed"])
-        same = config_hash(official.cell_config(cell, protocol)) == row["config_hash"]
-        assert same == (row["model"] not in CHANGED_SINCE_THE_GRID_ROWS), row["model"]
-
-
-def test_the_official_rows_hashes_are_reproduced():
-    rows = [json.loads(line) for line in OFFICIAL.read_text().splitlines()
-            if not json.loads(line).get("track")]
-    unchanged = [row for row in rows if row["model"] not in CHANGED_SINCE_THE_ROWS]
-    assert {row["model"] for row in unchanged} == {"markov", "random"}
-    for row in unchanged:
-        config = load_config(row["model"], row["preset"])
-        config["data"]["source"] = row["dataset"]
-        config["trainer"]["precision"] = row["precision"]
-        assert config_hash(config) == row["config_hash"], row["model"]
+        assert config_hash(official.cell_config(cell, protocol)) == row["config_hash"], cell
