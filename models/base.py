@@ -59,6 +59,13 @@ def step_mask(batch: dict[str, torch.Tensor], steps: int) -> torch.Tensor:
     return torch.arange(steps, device=first.device)[None, :] < lengths[:, None]
 
 
+def on_grid_of(piece: Piece, grid: Piece) -> Piece:
+    """``piece`` on ``grid``'s time grid (``steps_per_beat``, ``beats_per_bar``): a codec
+    that counts time in steps (a frame roll, time-shift tokens) does not know how long a
+    step is, so what it decodes takes the grid of the piece it stands for."""
+    return replace(piece, steps_per_beat=grid.steps_per_beat, beats_per_bar=grid.beats_per_bar)
+
+
 class MusicGenerator(pl.LightningModule):
     """Base class of every musebench model.
 
@@ -159,8 +166,7 @@ class MusicGenerator(pl.LightningModule):
         (a pitch range folded, a fixed length) overrides it so the ceiling is what its
         :meth:`generate` could return.
         """
-        return [replace(self.codec.decode(self.codec.encode(p), id=f"{p.id}-ceiling"),
-                        steps_per_beat=p.steps_per_beat, beats_per_bar=p.beats_per_bar)
+        return [on_grid_of(self.codec.decode(self.codec.encode(p), id=f"{p.id}-ceiling"), p)
                 for p in pieces]
 
     def fit_statistics(  # noqa: B027 - optional hook
@@ -194,10 +200,7 @@ class MusicGenerator(pl.LightningModule):
         pieces = []
         for i, sample in enumerate(arrays):
             piece = self.codec.decode(sample, id=f"{name}-{i}", source=name, seed=seed)
-            if grid is not None:
-                piece = replace(piece, steps_per_beat=grid.steps_per_beat,
-                                beats_per_bar=grid.beats_per_bar)
-            pieces.append(piece)
+            pieces.append(piece if grid is None else on_grid_of(piece, grid))
         return pieces
 
     @staticmethod
