@@ -156,6 +156,13 @@ class MusicDataModule(pl.LightningDataModule):
             self.setup()
         return self._datasets[split]
 
+    def timesteps(self, split: str) -> int:
+        """Time steps of ``split``'s examples along the codec's time axis (its first
+        ``time_keys`` array: frames, events, tokens or bars), summed: what an epoch of
+        it trains on, the unit of a run's ``train_timesteps`` budget."""
+        key = self.codec.time_keys[0]
+        return sum(len(example[key]) for example in self.dataset(split).examples)
+
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         dataset = self.dataset(split)
         if len(dataset) == 0:

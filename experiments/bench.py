@@ -3,9 +3,10 @@
 The loop knows nothing model-specific. It builds the model from its config
 (``get_model(name)(**config["model"])``), the data from ``MusicDataModule(codec=model.codec,
 **config["data"])``, lets the model learn statistics (:meth:`fit_statistics`), trains with
-a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard; skipped when
-``trainer.max_epochs`` is 0; the best checkpoint by the model's ``monitor`` is restored
-after), generates ``generate.n`` samples conditioned on the test
+a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard) for
+``trainer.max_epochs`` or the epochs of the config's ``train_timesteps`` budget
+(:func:`~musebench.experiments.trainer.training_epochs`; skipped at 0 epochs; the best
+checkpoint by the model's ``monitor`` is restored after), generates ``generate.n`` samples conditioned on the test
 split, writes them (MIDI, PNG, WAV), scores them (:func:`musebench.experiments.scoring.score_in_view`)
 against the test and training splits in the model's ``view`` (melodies for a melody model,
 full pieces otherwise; recorded in the row), adds test likelihood metrics where the model has a
@@ -44,7 +45,7 @@ from musebench.experiments.fair import ceiling_metrics, collapse_metrics
 from musebench.experiments.row_keeper import record_row
 from musebench.experiments.samples import write_samples
 from musebench.experiments.scoring import score_in_view
-from musebench.experiments.trainer import build_trainer, restore_best
+from musebench.experiments.trainer import build_trainer, restore_best, training_epochs
 from musebench.leaderboard.store import check_store, read_rows
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator
@@ -179,9 +180,10 @@ def bench(
     try:  # the W&B run is closed however the run ends
         started = time.perf_counter()
         model.fit_statistics(train, valid)
+        budget = run_budget(config, data)
         trainer = build_trainer(config, model, folder, logger, devices, precision, strategy,
-                                num_nodes)
-        if config["trainer"].get("max_epochs", 1) != 0:
+                                num_nodes, max_epochs=budget["max_epochs"])
+        if budget["max_epochs"] != 0:
             trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
             restore_best(model, trainer)
         train_seconds = time.perf_counter() - started
@@ -189,6 +191,7 @@ def bench(
             return None
         return sample_score_record(model, config, seed, data, (train, test), folder,
                                    run_name, logger, train_seconds, audio, results,
+                                   budget=budget,
                                    view=view, extra_row=extra_row)
     finally:
         tracking.finish(logger)
@@ -197,7 +200,8 @@ def bench(
 def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int, data: Any,
                         splits: tuple[list[Any], list[Any]], folder: Path, run_name: str,
                         logger: Any, train_seconds: float, audio: bool,
-                        results: Path, *, view: str | None = None,
+                        results: Path, *, budget: dict[str, Any] | None = None,
+                        view: str | None = None,
                         extra_row: dict[str, Any] | None = None) -> BenchResult:
     """The rank-0 stage of :func:`bench`: generate, write, score, append the row, and log
     samples and metrics into the run's one W&B run (``logger``, None when tracking is off).
@@ -214,6 +218,8 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         train_seconds: wall time of statistics and training.
         audio: render WAV where fluidsynth is installed.
         results: the results store.
+        budget: the run's :func:`run_budget` (the row's ``budget``, with the training
+            minutes added).
         view: the view to score in (default the model's).
         extra_row: keys added to the row.
 
@@ -267,7 +273,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         "folder": str(folder),
         "metrics": metrics,
         "ceiling": ceiling_metrics(model, test, train, view),
-        "budget": {"max_epochs": config["trainer"].get("max_epochs"),
+        "budget": {**(budget or {"max_epochs": config["trainer"].get("max_epochs")}),
                    "minutes": round(train_seconds / 60, 2)},
         **(extra_row or {}),
     }
@@ -276,6 +282,22 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     tracking.log_sample_table(logger, written.png, written.wav, samples)
     tracking.log_metrics(logger, metrics, row)
     return BenchResult(folder, row, folder / "samples")
+
+
+def run_budget(config: dict[str, Any], data: Any) -> dict[str, Any]:
+    """What the run trains for, as its row records it: the config's ``train_timesteps``
+    budget (None for an epoch-bounded preset), the time steps of one training epoch on
+    this data set, and the epochs trained
+    (:func:`~musebench.experiments.trainer.training_epochs`)."""
+    per_epoch: list[int] = []
+
+    def timesteps_per_epoch() -> int:
+        per_epoch.append(data.timesteps("train"))
+        return per_epoch[-1]
+
+    epochs = training_epochs(config, timesteps_per_epoch)
+    return {"train_timesteps": config.get("train_timesteps"), "max_epochs": epochs,
+            "timesteps_per_epoch": per_epoch[0] if per_epoch else None}
 
 
 def mark_conditions(model: MusicGenerator, samples: list[Any], conditions: list[Any]) -> None:

@@ -21,9 +21,11 @@ What several processes (DDP) need is also decided here, never per model name:
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -190,9 +192,11 @@ def check_precision(precision: Any, accelerator: Any) -> None:
 
 def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                   logger: Any, devices: int | None = None, precision: str | None = None,
-                  strategy: str | None = None, num_nodes: int | None = None) -> pl.Trainer:
+                  strategy: str | None = None, num_nodes: int | None = None,
+                  max_epochs: int | None = None) -> pl.Trainer:
     """A Trainer from ``config["trainer"]`` and the command line's settings, with
     checkpointing, early stopping, the NaN guard and the per-process set-up and check of DDP.
+    ``max_epochs`` (the run's :func:`training_epochs`) replaces the config's when given.
 
     Raises:
         ValueError: ``16-mixed`` on CPU (:func:`check_precision`).
@@ -208,6 +212,8 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         callbacks.append(EarlyStopping(monitor=model.monitor, mode=model.mode,
                                        **config["early_stopping"]))
     kwargs = dict(config["trainer"])
+    if max_epochs is not None:
+        kwargs["max_epochs"] = max_epochs
     if devices is not None:
         kwargs["devices"] = devices
     if precision is not None:
@@ -225,6 +231,28 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
     return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
                       plugins=[AtomicCheckpointIO()],
                       **kwargs)
+
+
+def training_epochs(config: dict[str, Any], timesteps_per_epoch: Callable[[], int]) -> int | None:
+    """The epochs a run trains: ``trainer.max_epochs`` where the config sets it, else its
+    ``train_timesteps`` budget in whole epochs, ``ceil(train_timesteps /
+    timesteps_per_epoch())``.
+
+    A standard preset states its budget as time steps of training data (along its codec's
+    time axis: frames, events, tokens or bars, summed over the training examples of an
+    epoch), so a run sees as much music on a small data set as on a large one, and a
+    model that trains on whole pieces is not charged by the piece for long pieces (an
+    epoch count sized on one data set is seconds on one and hours on another); rounding
+    up to whole epochs keeps validation and checkpoints at epoch ends. Both are counts,
+    so a row does not depend on the machine's load. ``timesteps_per_epoch`` is called
+    only when needed (it encodes the training split). None when neither is set:
+    Lightning's default.
+    """
+    epochs = config["trainer"].get("max_epochs")
+    budget = config.get("train_timesteps")
+    if epochs is not None or budget is None:
+        return epochs
+    return max(1, math.ceil(budget / max(1, timesteps_per_epoch())))
 
 
 def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:

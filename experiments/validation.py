@@ -9,7 +9,9 @@ accepts (:func:`musebench.arguments.check_arguments`: known keys, annotated type
 - ``trainer``: ``pl.Trainer`` (less what the bench sets itself: logger, callbacks…);
 - ``generate``: the model's :meth:`~musebench.models.base.MusicGenerator.generate` (less
   ``conditions`` and ``seed``, which the bench passes);
-- ``early_stopping``: ``EarlyStopping`` (less ``monitor``/``mode``, the model's).
+- ``early_stopping``: ``EarlyStopping`` (less ``monitor``/``mode``, the model's);
+- ``train_timesteps``: the training budget in time steps of data (a positive integer, or
+  None), which the bench turns into epochs (:func:`~musebench.experiments.trainer.training_epochs`).
 
 :data:`LOWEST` adds the lower bounds that a type cannot say. So ``--set trainer.nosuch=1``,
 ``--set model.hidden=abc``, ``--set trainer.max_epochs=-3`` or ``--set generate.n=0`` is an
@@ -74,6 +76,11 @@ def check_config(config: dict[str, Any], model_cls: type[MusicGenerator]) -> Non
                     ignore=("conditions", "seed"))
     check_arguments(EarlyStopping, config.get("early_stopping") or {}, "early_stopping",
                     ignore=("monitor", "mode"))
+    budget = config.get("train_timesteps")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
+                               or budget < 1):
+        raise ArgumentError(f"train_timesteps = {budget!r}: must be a positive integer "
+                            "(time steps of training data), or null")
     for dotted, lowest in LOWEST.items():
         section, key = dotted.split(".")
         value = config[section].get(key)
