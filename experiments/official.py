@@ -10,7 +10,8 @@ model, seed) cell of the tracks protocol at its preset, resumable and reproducib
 - The total cost is stated before anything runs (:func:`cost_minutes`, the configs'
   ``budget_minutes``).
 - Official rows are only written from a clean git tree (:func:`check_clean_tree`); a few
-  samples per row are copied as MIDI beside the store, their paths relative to it.
+  samples per row are copied as MIDI beside the store, with the figures the model drew
+  of them (``write_figures``: attention maps), their paths relative to it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from musebench.experiments.tracks import Cell, Protocol
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 #: The scorer: every file that turns samples into a row's numbers.
+#: Figures a model drew of its samples (``write_figures``) kept beside an official row.
+FIGURES_KEPT = 2
+
 SCORER_FILES: tuple[str, ...] = ("metrics/*.py", "experiments/scoring.py",
                                  "experiments/conditions.py", "experiments/fair.py",
                                  "datasets/views.py", "datasets/piece.py")
@@ -138,14 +142,17 @@ def check_clean_tree(folder: Path = _PACKAGE) -> str:
     return commit
 
 
-def keep_samples(samples: Path, store: Path, cell: Cell, count: int) -> list[str]:
-    """Copy the first ``count`` MIDI samples of a run beside ``store`` under
-    ``samples/<track>/<dataset>/<model>/seed<k>/``; their paths relative to the store's folder."""
+def keep_samples(samples: Path, store: Path, cell: Cell, count: int,
+                 pattern: str = "*.mid") -> list[str]:
+    """Copy the first ``count`` files matching ``pattern`` of a run's folder ``samples``
+    (its MIDI samples, or the PNGs its model drew of them) beside ``store`` under
+    ``samples/<track>/<dataset>/<model>/seed<k>/``; their paths relative to the store's
+    folder."""
     target = store.parent / "samples" / cell.track / cell.dataset.replace(":", "_") / \
         cell.model / f"seed{cell.seed}"
-    target.mkdir(parents=True, exist_ok=True)
     kept = []
-    for path in sorted(samples.glob("*.mid"))[:count]:
+    for path in sorted(samples.glob(pattern))[:count]:
+        target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / path.name)
         kept.append(str((target / path.name).relative_to(store.parent)))
     return kept
@@ -193,6 +200,9 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
             continue
         row = dict(result.row, samples=keep_samples(result.samples, store, cell,
                                                     protocol.samples_kept))
+        figures = keep_samples(result.out / "figures", store, cell, FIGURES_KEPT, "*.png")
+        if figures:
+            row["figures"] = figures
         if commit != "dirty":
             row["git_commit"] = commit
         append_row(row, store, replaces=lambda old, c=cell: _same_cell(old, c))

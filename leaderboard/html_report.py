@@ -40,6 +40,7 @@ STYLE = ("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-c
          "collapse;font-size:12px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px}"
          "td.best{font-weight:bold;background:#e6f4e6}tr.reference{background:#f3f3f3}"
          "tr.published{background:#f3f3f3}img.roll{max-width:100%}.charts img{margin:4px}"
+         "figure.model-figure img{max-width:48%}"
          "ul.players{list-style:none;padding:0}ul.players li{margin:4px 0}"
          "span.label{display:inline-block;min-width:24em}")
 

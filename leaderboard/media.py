@@ -5,7 +5,9 @@ samples (those committed with an official row, its ``samples`` relative to its r
 store; else ``<folder>/samples/*.mid``, a relative folder relative to its store) are copied into the report's asset folder, rendered to compressed audio there (Ogg Vorbis
 through soundfile, or an existing WAV of the run compressed) when fluidsynth is installed,
 and linked from the page: labelled players, MIDI download links, and one piano roll per
-model embedded as PNG (:mod:`.rolls`, one pitch scale for every panel of the report).
+model embedded as PNG (:mod:`.rolls`, one pitch scale for every panel of the report), with
+the first :data:`FIGURES_PER_MODEL` figures the model drew of its samples where it draws
+any (``MusicGenerator.write_figures``: the LSTM with attention's attention maps).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from musebench.leaderboard.render import Entry
 
 PER_MODEL = 2
+FIGURES_PER_MODEL = 2
 
 
 def sample_midis(entry: Entry) -> list[Path]:
@@ -39,6 +42,27 @@ def sample_midis(entry: Entry) -> list[Path]:
         if found:
             return found[:PER_MODEL]
     return []
+
+
+def model_figures(entry: Entry) -> list[Path]:
+    """The first :data:`FIGURES_PER_MODEL` figures of the entry's latest run that has any."""
+    for files in reversed(entry.figures):
+        found = [path for path in files if path.is_file()]
+        if found:
+            return found[:FIGURES_PER_MODEL]
+    return []
+
+
+def figures_html(entry: Entry, label: str) -> str:
+    """The entry's model figures embedded as PNG, each captioned with its file name."""
+    out = []
+    for path in model_figures(entry):
+        png = base64.b64encode(path.read_bytes()).decode()
+        caption = html.escape(f"{label}: {path.stem.replace('-', ' ')}")
+        out.append(f'<figure class="model-figure"><img alt="{caption}" '
+                   f'src="data:image/png;base64,{png}"><figcaption>{caption}</figcaption>'
+                   "</figure>")
+    return "\n".join(out)
 
 
 def _slug(text: str) -> str:
@@ -61,12 +85,14 @@ def samples_html(groups: list[tuple[Entry, str]], assets: Path | None) -> str:
         out.append(f"<h3>Samples: {html.escape(label)}</h3>")
         if not paths:
             out.append("<p>(no samples found for this row)</p>")
+            out.append(figures_html(entry, label))
             continue
         png = base64.b64encode(roll_png(pieces[paths[0]], label, scale)).decode()
         out.append(f'<img class="roll" alt="piano roll of {html.escape(label)}" '
                    f'src="data:image/png;base64,{png}">')
         if not len(pieces[paths[0]].chords):
             out.append("<p class=note>Unconditional samples: no chords.</p>")
+        out.append(figures_html(entry, label))
         if assets is None:
             continue
         out.append("<ul class=players>")

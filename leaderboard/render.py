@@ -65,6 +65,7 @@ class Entry:
     source: str = ""
     folders: list[Path] = field(default_factory=list)
     kept: list[list[Path]] = field(default_factory=list)  # per run: its committed samples
+    figures: list[list[Path]] = field(default_factory=list)  # per run: its model's figures
     view: str = "full"
     official: bool = False
     runs: list[tuple[int | None, dict[str, Any]]] = field(default_factory=list)  # (seed, metrics)
@@ -84,6 +85,16 @@ def kept_samples(row: dict[str, Any]) -> list[Path]:
     store that held it), which every checkout has, unlike the run folder of the machine
     that made the row."""
     return [Path(row.get("store_dir", ".")) / name for name in row.get("samples") or []]
+
+
+def run_figures(row: dict[str, Any]) -> list[Path]:
+    """The figures a model drew of its samples (``MusicGenerator.write_figures``, e.g. the
+    LSTM with attention's attention maps): those committed with an official row (its
+    ``figures``, relative to its store), else the PNGs of its run folder's ``figures/``."""
+    if row.get("figures"):
+        return [Path(row.get("store_dir", ".")) / name for name in row["figures"]]
+    folder = run_folder(row)
+    return sorted((folder / "figures").glob("*.png")) if folder is not None else []
 
 
 def seed_interval(values: np.ndarray) -> tuple[float, float]:
@@ -149,6 +160,7 @@ def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[En
                              _stats([r["metrics"] for r in runs]),
                              folders=[f for r in runs if (f := run_folder(r))],
                              kept=[kept_samples(r) for r in runs],
+                             figures=[run_figures(r) for r in runs],
                              view=view, official=official,
                              runs=[(r["seed"], r["metrics"]) for r in runs]))
     order = {"reference": 0, "run": 1, "published": 2}
