@@ -32,7 +32,7 @@ DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf gpu-check official
+.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf perf-data gpu-check official
 
 # `make install PY=python3` installs into that interpreter instead (no venv is made).
 install:
@@ -99,6 +99,11 @@ official:
 
 perf:
 	$(PY) -m musebench.perf --out $(OUT)/perf.json
+
+# Every readable data source built from scratch (minutes per large corpus; make perf
+# builds only the embedded default and the fixture).
+perf-data:
+	$(PY) -m musebench.perf --only perf_data --data-sources all --out $(OUT)/perf_data.json
 
 # On a machine with a GPU: fp32/bf16 throughput, DDP over the GPUs and peak memory (~4 min).
 gpu-check:

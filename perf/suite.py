@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="*", default=None,
                         help="registered models measured by the sections that take a model "
                              "list (perf_models); default all: a quick subset")
+    parser.add_argument("--data-sources", nargs="*", default=None,
+                        help="sources the data section builds from scratch (default: the "
+                             "embedded bach and the fixture; 'all': every readable source, "
+                             "minutes per large corpus)")
     parser.add_argument("--out", type=Path, default=Path("runs/perf.json"))
     parser.add_argument("--previous", type=Path, default=PREVIOUS,
                         help="JSON of the run to print beside this one (default: the "
@@ -62,8 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
         measure = importlib.import_module(SECTIONS[name]).run
-        takes_models = "models" in inspect.signature(measure).parameters
-        report[name] = measure(models=args.models) if args.models and takes_models else measure()
+        takes = inspect.signature(measure).parameters
+        kwargs: dict[str, Any] = {}
+        if args.models and "models" in takes:
+            kwargs["models"] = args.models
+        if args.data_sources and "sources" in takes:
+            kwargs["sources"] = args.data_sources
+        report[name] = measure(**kwargs)
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     write_atomically(args.out, json.dumps(report, indent=2, default=float))
     previous = load_previous(args.previous)

@@ -34,3 +34,17 @@ def test_sources_needing_data_are_listed_only_when_their_files_exist(tmp_path: P
     (tmp_path / "boulanger").mkdir()
     (tmp_path / "boulanger" / "JSB_Chorales.mat").write_bytes(b"")
     assert "jsb" in available_sources()
+
+
+def test_a_quick_run_builds_the_default_and_the_fixture_and_all_means_every_source(
+        monkeypatch, tmp_path: Path) -> None:
+    import musebench.perf.data as data
+
+    measured: list[str] = []
+    monkeypatch.setattr(data, "measure", lambda name: measured.append(name) or {"error": "x"})
+    monkeypatch.setattr(data, "available_sources", lambda: ["bach", "essen", "fixture", "jsb"])
+    data.run()
+    assert measured == ["bach", "fixture"]
+    measured.clear()
+    data.run(["all"])
+    assert measured == ["bach", "essen", "fixture", "jsb"]

@@ -44,3 +44,11 @@ def test_models_go_to_the_sections_that_take_them(tmp_path, monkeypatch) -> None
     main(["--only", "perf_models", "perf_data", "--models", "a", "b",
           "--out", str(tmp_path / "perf.json")])
     assert calls == {"with": ["a", "b"], "without": True}
+
+    def with_sources(sources=None):
+        calls["sources"] = sources
+        return {}
+
+    sections["perf_data"] = with_sources
+    main(["--only", "perf_data", "--data-sources", "all", "--out", str(tmp_path / "p.json")])
+    assert calls["sources"] == ["all"]
