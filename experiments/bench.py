@@ -5,7 +5,7 @@ The loop knows nothing model-specific. It builds the model from its config
 **config["data"])``, lets the model learn statistics (:meth:`fit_statistics`), trains with
 a Lightning Trainer (checkpoints, optional early stopping, a NaN/inf guard) for
 ``trainer.max_epochs`` or the epochs of the config's ``train_timesteps`` budget
-(:func:`~musebench.experiments.trainer.training_epochs`; skipped at 0 epochs; the best
+(:func:`~musebench.experiments.trainer.training_schedule`; skipped at 0 epochs; the best
 checkpoint by the model's ``monitor`` is restored after), generates ``generate.n`` samples conditioned on the test
 split, writes them (MIDI, PNG, WAV), scores them (:func:`musebench.experiments.scoring.score_in_view`)
 against the test and training splits in the model's ``view`` (melodies for a melody model,
@@ -45,7 +45,7 @@ from musebench.experiments.fair import ceiling_metrics, collapse_metrics
 from musebench.experiments.row_keeper import record_row
 from musebench.experiments.samples import write_samples
 from musebench.experiments.scoring import score_in_view
-from musebench.experiments.trainer import build_trainer, restore_best, training_epochs
+from musebench.experiments.trainer import build_trainer, restore_best, training_schedule
 from musebench.leaderboard.store import check_store, read_rows
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator
@@ -182,7 +182,8 @@ def bench(
         model.fit_statistics(train, valid)
         budget = run_budget(config, data)
         trainer = build_trainer(config, model, folder, logger, devices, precision, strategy,
-                                num_nodes, max_epochs=budget["max_epochs"])
+                                num_nodes, max_epochs=budget["max_epochs"],
+                                epoch_share=budget["epoch_share"])
         if budget["max_epochs"] != 0:
             trainer.fit(model, datamodule=data, ckpt_path=str(checkpoint) if resume else None)
             restore_best(model, trainer)
@@ -287,17 +288,18 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
 def run_budget(config: dict[str, Any], data: Any) -> dict[str, Any]:
     """What the run trains for, as its row records it: the config's ``train_timesteps``
     budget (None for an epoch-bounded preset), the time steps of one training epoch on
-    this data set, and the epochs trained
-    (:func:`~musebench.experiments.trainer.training_epochs`)."""
+    this data set, the epochs trained and the share of each epoch's batches
+    (:func:`~musebench.experiments.trainer.training_schedule`)."""
     per_epoch: list[int] = []
 
     def timesteps_per_epoch() -> int:
         per_epoch.append(data.timesteps("train"))
         return per_epoch[-1]
 
-    epochs = training_epochs(config, timesteps_per_epoch)
+    epochs, share = training_schedule(config, timesteps_per_epoch,
+                                      lambda: len(data.train_dataloader()))
     return {"train_timesteps": config.get("train_timesteps"), "max_epochs": epochs,
-            "timesteps_per_epoch": per_epoch[0] if per_epoch else None}
+            "epoch_share": share, "timesteps_per_epoch": per_epoch[0] if per_epoch else None}
 
 
 def mark_conditions(model: MusicGenerator, samples: list[Any], conditions: list[Any]) -> None:

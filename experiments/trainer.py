@@ -193,10 +193,11 @@ def check_precision(precision: Any, accelerator: Any) -> None:
 def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                   logger: Any, devices: int | None = None, precision: str | None = None,
                   strategy: str | None = None, num_nodes: int | None = None,
-                  max_epochs: int | None = None) -> pl.Trainer:
+                  max_epochs: int | None = None, epoch_share: float = 1.0) -> pl.Trainer:
     """A Trainer from ``config["trainer"]`` and the command line's settings, with
     checkpointing, early stopping, the NaN guard and the per-process set-up and check of DDP.
-    ``max_epochs`` (the run's :func:`training_epochs`) replaces the config's when given.
+    ``max_epochs`` and ``epoch_share`` (the run's :func:`training_schedule`) replace the
+    config's epochs where given and limit each epoch to that share of its batches.
 
     Raises:
         ValueError: ``16-mixed`` on CPU (:func:`check_precision`).
@@ -214,6 +215,8 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
     kwargs = dict(config["trainer"])
     if max_epochs is not None:
         kwargs["max_epochs"] = max_epochs
+    if epoch_share < 1.0:
+        kwargs["limit_train_batches"] = epoch_share
     if devices is not None:
         kwargs["devices"] = devices
     if precision is not None:
@@ -233,26 +236,36 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                       **kwargs)
 
 
-def training_epochs(config: dict[str, Any], timesteps_per_epoch: Callable[[], int]) -> int | None:
-    """The epochs a run trains: ``trainer.max_epochs`` where the config sets it, else its
-    ``train_timesteps`` budget in whole epochs, ``ceil(train_timesteps /
-    timesteps_per_epoch())``.
+def training_schedule(config: dict[str, Any], timesteps_per_epoch: Callable[[], int],
+                      batches_per_epoch: Callable[[], int] | None = None,
+                      ) -> tuple[int | None, float]:
+    """``(epochs, share of each epoch's batches)`` a run trains: ``(trainer.max_epochs,
+    1.0)`` where the config sets it, else its ``train_timesteps`` budget ``B`` on this data
+    set's ``P = timesteps_per_epoch()``: ``E = ceil(B / P)`` epochs of a share
+    ``B / (E P)`` of their batches each, so ``B`` time steps in all (a random share, the
+    sampler's order being new every epoch).
 
     A standard preset states its budget as time steps of training data (along its codec's
-    time axis: frames, events, tokens or bars, summed over the training examples of an
-    epoch), so a run sees as much music on a small data set as on a large one, and a
+    time axis: frames, note events, tokens or bars, summed over the training examples of
+    an epoch), so a run sees as much music on a small data set as on a large one, and a
     model that trains on whole pieces is not charged by the piece for long pieces (an
-    epoch count sized on one data set is seconds on one and hours on another); rounding
-    up to whole epochs keeps validation and checkpoints at epoch ends. Both are counts,
-    so a row does not depend on the machine's load. ``timesteps_per_epoch`` is called
-    only when needed (it encodes the training split). None when neither is set:
+    epoch count sized on one data set is seconds on one and hours on another). Each
+    budget is a whole number of epochs of its model's own data set (share 1 there). Both
+    are counts, so a row does not depend on the machine's load. The share is at least one
+    of the epoch's ``batches_per_epoch()`` batches, where given. The callables are called only when
+    needed (they encode the training split). ``(None, 1.0)`` when neither is set:
     Lightning's default.
     """
     epochs = config["trainer"].get("max_epochs")
     budget = config.get("train_timesteps")
     if epochs is not None or budget is None:
-        return epochs
-    return max(1, math.ceil(budget / max(1, timesteps_per_epoch())))
+        return epochs, 1.0
+    per_epoch = max(1, timesteps_per_epoch())
+    epochs = max(1, math.ceil(budget / per_epoch))
+    share = budget / (epochs * per_epoch)
+    if share >= 1.0:
+        return epochs, 1.0
+    return epochs, share if batches_per_epoch is None else max(share, 1 / max(1, batches_per_epoch()))
 
 
 def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:

@@ -1,19 +1,21 @@
-"""A standard preset's budget in time steps of training data: turned into whole epochs on
-the data set at hand (as much music on a small data set as on a large one), recorded in the
-row, and really trained; an explicit ``trainer.max_epochs`` wins; nonsense is refused by
-name."""
+"""A standard preset's budget in time steps of training data: turned into whole epochs of
+a share of their batches on the data set at hand (as much music on a small data set as on a
+large one), recorded in the row, and really trained; an explicit ``trainer.max_epochs``
+wins; nonsense is refused by name."""
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
 import torch
 
+import musebench.experiments.config as config_module
 from musebench.experiments.bench import bench, build_datamodule
 from musebench.experiments.config import ConfigError, load_config
-from musebench.experiments.trainer import training_epochs
+from musebench.experiments.trainer import training_schedule
 from musebench.models import get_model
 
 
@@ -21,18 +23,20 @@ def never() -> int:
     raise AssertionError("the training split was encoded although max_epochs was set")
 
 
-def test_epochs_are_the_budget_rounded_up_to_whole_epochs() -> None:
+def test_the_budget_is_whole_epochs_of_a_share_of_their_batches() -> None:
     config = {"trainer": {}, "train_timesteps": 100}
-    assert training_epochs(config, lambda: 30) == 4    # 100 / 30 = 3.33 -> 4 epochs
-    assert training_epochs(config, lambda: 25) == 4    # exactly 4
-    assert training_epochs(config, lambda: 200) == 1   # one epoch is more than the budget
-    assert training_epochs(config, lambda: 0) == 100   # an empty loader never divides by 0
+    assert training_schedule(config, lambda: 25) == (4, 1.0)    # exactly 4 epochs
+    assert training_schedule(config, lambda: 30) == (4, 100 / 120)  # 4 x 30 = 120 > 100
+    assert training_schedule(config, lambda: 400) == (1, 0.25)  # a quarter of one epoch
+    assert training_schedule(config, lambda: 0) == (100, 1.0)   # never divides by 0
+    assert training_schedule(config, lambda: 400, lambda: 2) == (1, 0.5)  # at least a batch
 
 
 def test_max_epochs_wins_and_neither_is_lightnings_default() -> None:
-    assert training_epochs({"trainer": {"max_epochs": 5}, "train_timesteps": 100}, never) == 5
-    assert training_epochs({"trainer": {"max_epochs": 0}, "train_timesteps": 100}, never) == 0
-    assert training_epochs({"trainer": {}}, never) is None
+    budget = {"train_timesteps": 100}
+    assert training_schedule({"trainer": {"max_epochs": 5}, **budget}, never) == (5, 1.0)
+    assert training_schedule({"trainer": {"max_epochs": 0}, **budget}, never) == (0, 1.0)
+    assert training_schedule({"trainer": {}}, never) == (None, 1.0)
 
 
 @pytest.mark.parametrize("value", ["0", "-5", "abc", "1.5", "true"])
@@ -53,18 +57,33 @@ def test_a_run_trains_its_budget_and_records_it(tmp_path: Path, session_cache: P
     monkeypatch.setenv("MUSEBENCH_CACHE", str(session_cache))
     monkeypatch.setenv("WANDB_MODE", "disabled")
     result = bench("pianoroll_lstm", preset="smoke", out=tmp_path, audio=False,
-                   overrides=["trainer.max_epochs=null", "train_timesteps=1800"])
+                   overrides=["trainer.max_epochs=null", "train_timesteps=1800",
+                              "data.batch_size=1"])
     budget = result.row["budget"]
-    config = load_config("pianoroll_lstm", "smoke")
+    config = load_config("pianoroll_lstm", "smoke", ["data.batch_size=1"])
     data = build_datamodule(config, get_model("pianoroll_lstm")(**config["model"]), 0, None)
     frames = sum(len(piece_roll["roll"]) for piece_roll in data.dataset("train").examples)
     assert budget["timesteps_per_epoch"] == frames     # whole pieces: every training frame
     assert budget["train_timesteps"] == 1800
     assert budget["max_epochs"] == math.ceil(1800 / frames) == 3  # 768 frames an epoch
+    assert budget["epoch_share"] == 1800 / (3 * frames)            # 0.78 of each epoch
     last = torch.load(result.out / "checkpoints" / "last.ckpt", map_location="cpu",
                       weights_only=False)
     assert last["epoch"] == budget["max_epochs"] - 1   # Lightning counts epochs from 0
-    assert last["global_step"] == budget["max_epochs"] * len(data.train_dataloader())
+    per_epoch = int(len(data.train_dataloader()) * budget["epoch_share"])  # as Lightning
+    assert 0 < per_epoch < len(data.train_dataloader())
+    assert last["global_step"] == budget["max_epochs"] * per_epoch
+
+
+def test_each_budget_is_whole_epochs_of_its_models_own_data_set() -> None:
+    # the config comment's figures: epochs x time steps of one epoch of the preset's data
+    for name in ("biaxial", "crnngan", "lstm_attention", "melody_rnn", "midinet", "musegan",
+                 "music_transformer", "pianoroll_lstm", "rnn_nade"):
+        text = (config_module.CONFIG_DIR / f"{name}.yaml").read_text()
+        epochs, per_epoch = re.search(r"Budget \(train_timesteps\): (\d+) epochs x ([\d,]+)",
+                                      text).groups()
+        budget = load_config(name, "standard")["train_timesteps"]
+        assert budget == int(epochs) * int(per_epoch.replace(",", "")), name
 
 
 def test_an_epoch_of_windows_is_the_window_times_their_number(session_cache: Path,
