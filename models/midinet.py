@@ -34,6 +34,8 @@ every layer, "creative").
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -56,16 +58,38 @@ def fold_into_range(pitch: np.ndarray, lowest: int = LOWEST, highest: int = HIGH
     return pitch + 12 * (up - down)
 
 
+def on_bar_grid(piece: Piece, steps_per_bar: int) -> Piece | None:
+    """``piece`` on a grid of ``steps_per_bar`` steps per 4/4 bar, or None where that is
+    not exact: a 4/4 piece on a grid that divides it is stretched (an eighth-note grid,
+    such as Nottingham's, x2: every note and chord keeps its length in beats); any other
+    metre or a finer grid gives None."""
+    if piece.beats_per_bar != 4 or steps_per_bar % piece.steps_per_bar:
+        return None
+    factor = steps_per_bar // piece.steps_per_bar
+    if factor == 1:
+        return piece
+    notes, chords = piece.notes.copy(), piece.chords.copy()
+    for events in (notes, chords):
+        events["start"] *= factor
+        events["duration"] *= factor
+    return replace(piece, notes=notes, chords=chords,
+                   steps_per_beat=piece.steps_per_beat * factor,
+                   length=None if piece.length is None else piece.length * factor)
+
+
 class MidiNetCodec(BarRollCodec):
-    """:class:`BarRollCodec` with MidiNet's preprocessing: 4/4 pieces only (others encode
-    to no bars) and the melody shifted by octaves into C4-B5 on the full 128-pitch roll,
-    so a generator that drifts to other octaves shows it. Transposition to all 12 keys is
-    the datamodule's ``transpose="all"``."""
+    """:class:`BarRollCodec` with MidiNet's preprocessing: 4/4 pieces only, on a 16th grid
+    (a coarser grid that divides it is stretched exactly, :func:`on_bar_grid`; other pieces
+    encode to no bars), and the melody shifted by octaves into C4-B5 on the full
+    128-pitch roll, so a generator that drifts to other octaves shows it. Transposition to
+    all 12 keys is the datamodule's ``transpose="all"``. Decoded pieces are on the codec's
+    own grid, 16ths of a 4/4 bar."""
 
     name = "midinet_bar_roll"
 
     def encode(self, piece: Piece) -> Arrays:
-        if piece.beats_per_bar != 4 or piece.steps_per_bar != self.steps_per_bar:
+        piece = on_bar_grid(piece, self.steps_per_bar)
+        if piece is None:
             empty = np.zeros((0, 1, self.steps_per_bar, 128), dtype=np.float32)
             return {"bar": empty, "previous": empty.copy(),
                     "chord": np.zeros((0, 13), dtype=np.float32)}
@@ -164,6 +188,12 @@ class MidiNet(MusicGenerator):
 
     def configure_codec(self) -> MidiNetCodec:
         return MidiNetCodec()
+
+    def ceiling(self, pieces: list[Piece]) -> list[Piece]:
+        """The test pieces through the codec on its own grid (16ths of a 4/4 bar), as the
+        samples are: a piece on a coarser grid is encoded stretched, so its round trip must
+        not take the piece's grid back (the default's step)."""
+        return [self.codec.decode(self.codec.encode(p), id=f"{p.id}-ceiling") for p in pieces]
 
     def configure_models(self) -> None:
         h = self.hparams

@@ -41,6 +41,26 @@ def test_codec_folds_the_melody_and_skips_non_4_4_pieces() -> None:
     assert MidiNetCodec().encode(waltz)["bar"].shape == (0, 1, 16, 128)
 
 
+def test_an_eighth_note_piece_is_encoded_stretched_and_its_ceiling_keeps_beats() -> None:
+    # Nottingham's grid: 2 steps a beat, 8 a bar. Notes at beats 0, 1 and 4 (a bar later),
+    # a beat, half a beat and two beats long; chords a bar each.
+    notes = make_notes([0, 2, 8], [2, 1, 4], [64, 67, 72])
+    piece = Piece(notes, chords=make_chords([(0, 8, 9, "min"), (8, 8, 5, "maj")]),
+                  steps_per_beat=2, length=16, meta={"id": "eighths"})
+    encoded = MidiNetCodec().encode(piece)
+    assert encoded["bar"].shape == (2, 1, 16, 128)          # two bars of 16 sixteenths
+    first = encoded["bar"][0, 0]
+    assert first[0:4, 64].all() and first[4:6, 67].all() and not first[6:, :].any()
+    assert encoded["bar"][1, 0, 0:8, 72].all()
+    assert encoded["chord"][1].tolist() == [0] * 5 + [1] + [0] * 6 + [0]   # F major
+    (ceiling,) = MidiNet(**TINY).ceiling([piece])
+    assert (ceiling.steps_per_beat, ceiling.beats_per_bar) == (4, 4)
+    assert ceiling.notes[["start", "duration", "pitch"]].tolist() == [(0, 4, 64), (4, 2, 67),
+                                                                      (16, 8, 72)]
+    sixteenths_per_bar_of_6 = Piece(notes, steps_per_beat=6)   # 24 a bar: not exact
+    assert MidiNetCodec().encode(sixteenths_per_bar_of_6)["bar"].shape[0] == 0
+
+
 def test_codec_round_trip_on_real_pieces_keeps_the_folded_melody_and_bar_chords() -> None:
     codec = MidiNetCodec()
     for piece in load("fixture").pieces:
