@@ -56,6 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     one.add_argument("--view", type=choice("view", VIEWS), default=None,
                      help="learn and score the data in this view (an official track's: "
                           f"{', '.join(VIEWS)}; default: the model's own)")
+    one.add_argument("--max-length", type=int, default=None,
+                     help="cut whole pieces into examples of at most this many time steps "
+                          "(an official track's max_length; default: whole pieces)")
     _common(one)
     one.set_defaults(func=run_one)
     every = subparsers.add_parser(
@@ -91,7 +94,8 @@ def run_one(args: argparse.Namespace) -> int:
                    devices=args.devices, precision=args.precision,
                    strategy=args.strategy, num_nodes=args.num_nodes, out=args.out,
                    overrides=args.overrides, resume=args.resume, data_root=args.data_root,
-                   results=_results(args), audio=args.audio, view=args.view)
+                   results=_results(args), audio=args.audio, view=args.view,
+                   max_length=args.max_length)
     if result is not None:
         print(format_summary(result.row, _reference(result.row, args.data_root),
                              _results(args) or args.out / "results.jsonl"))

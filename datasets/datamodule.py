@@ -93,13 +93,19 @@ class MusicDataModule(pl.LightningDataModule):
         view: the part of each piece the model learns, is conditioned on and is scored
             against (:func:`~musebench.datasets.views.apply_view`): ``"full"`` pieces or
             their ``"melody"`` lines (a track of the official protocol sets its view).
+        max_length: with ``window`` None, a whole piece longer than this many time steps
+            becomes consecutive examples of at most ``max_length`` (the last one shorter),
+            in every split (a test likelihood then starts afresh at each cut); a track of
+            the official protocol sets it for data sets of long pieces. A ``window``
+            makes it moot.
     """
 
     def __init__(self, source: str, codec: Codec, batch_size: int = 32,
                  window: int | None = None, hop: int | None = None,
                  transpose: int | str = 0, data_root: str | Path | None = None,
                  num_workers: int = 0, max_pieces: int | None = None, seed: int = 0,
-                 view: Literal["full", "melody"] = "full") -> None:
+                 view: Literal["full", "melody"] = "full",
+                 max_length: int | None = None) -> None:
         super().__init__()
         self.source = source
         self.codec = codec
@@ -113,6 +119,9 @@ class MusicDataModule(pl.LightningDataModule):
         self.seed = seed
         apply_view([], view)  # an unknown view -> ValueError, before any loading
         self.view = view
+        if max_length is not None and max_length < 1:
+            raise ValueError(f"max_length = {max_length}: must be at least 1 time step")
+        self.max_length = max_length
         self._data: PreparedData | None = None
         self._datasets: dict[str, ExampleDataset] = {}
 
@@ -147,8 +156,19 @@ class MusicDataModule(pl.LightningDataModule):
         for piece in self.pieces(split):
             for shift in shifts:
                 encoded = self.codec.encode(piece.transpose(shift) if shift else piece)
-                examples.extend(self.codec.windows(encoded, self.window, self.hop))
+                examples.extend(self.codec.windows(encoded, self.window, self.hop)
+                                if self.window is not None or self.max_length is None
+                                else self.cut(encoded))
         return examples
+
+    def cut(self, encoded: Arrays) -> list[Arrays]:
+        """A whole encoded piece as consecutive examples of at most ``max_length`` time
+        steps (the last one the remainder; arrays outside ``time_keys`` shared)."""
+        keys = self.codec.time_keys
+        total = len(encoded[keys[0]])
+        return [{k: (v[start:start + self.max_length] if k in keys else v)
+                 for k, v in encoded.items()}
+                for start in range(0, max(total, 1), self.max_length)]
 
     def dataset(self, split: str) -> ExampleDataset:
         """The map-style dataset of ``split`` (set up on first use)."""

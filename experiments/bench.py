@@ -113,6 +113,7 @@ def bench(
     results: Path | None = None,
     audio: bool = True,
     view: str | None = None,
+    max_length: int | None = None,
     extra_row: dict[str, Any] | None = None,
 ) -> BenchResult | None:
     """Train, sample, score and record one run; see the module docstring.
@@ -134,6 +135,8 @@ def bench(
         audio: render WAV where fluidsynth is installed.
         view: learn and score in this view (``data.view``) instead of the model's
             (a track's view).
+        max_length: cut whole pieces into examples of at most this many time steps
+            (``data.max_length``; a track's, for data sets of long pieces).
         extra_row: keys added to the row (the official grid's track and code hash).
 
     Returns:
@@ -157,6 +160,8 @@ def bench(
         config["trainer"]["precision"] = precision
     if view:
         config["data"]["view"] = view
+    if max_length is not None:
+        config["data"]["max_length"] = max_length
     folder = run_folder(Path(out), config, seed)
     checkpoint = folder / "checkpoints" / "last.ckpt"
     results = results or Path(out) / "results.jsonl"

@@ -82,11 +82,15 @@ def code_hash(model: str, dataset: str, preset: str) -> str:
 
 
 def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:
-    """The resolved config of ``cell`` as the bench hashes it: its dataset, and its track's
-    view as ``data.view`` (the model learns and is scored in it)."""
+    """The resolved config of ``cell`` as the bench hashes it: its dataset, its track's
+    view as ``data.view`` (the model learns and is scored in it) and the track's
+    ``max_length`` as ``data.max_length`` where it sets one."""
     config = load_config(cell.model, protocol.preset)
+    track = protocol.track(cell.track)
     config["data"]["source"] = cell.dataset
-    config["data"]["view"] = protocol.track(cell.track).view
+    config["data"]["view"] = track.view
+    if track.max_length is not None:
+        config["data"]["max_length"] = track.max_length
     return config
 
 
@@ -195,7 +199,7 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
                  "clean_tree": not allow_dirty}
         result = bench(cell.model, cell.dataset, protocol.preset, cell.seed,
                        out=out / cell.track, results=store, data_root=data_root, audio=False, view=track.view,
-                       extra_row=extra)
+                       max_length=track.max_length, extra_row=extra)
         if result is None:
             continue
         row = dict(result.row, samples=keep_samples(result.samples, store, cell,

@@ -136,3 +136,18 @@ def test_train_order_depends_only_on_seed_and_epoch() -> None:
     resumed.set_epoch(1)
     assert list(resumed) == second  # a resumed run's epoch 1 is the uninterrupted run's
     assert first != second and sorted(first) == sorted(second) == list(range(len(first)))
+
+
+def test_max_length_cuts_whole_pieces_and_a_window_makes_it_moot() -> None:
+    whole = MusicDataModule("fixture", FrameRollCodec(), window=None)
+    cut = MusicDataModule("fixture", FrameRollCodec(), window=None, max_length=20)
+    lengths = [len(e["roll"]) for e in whole.dataset("train").examples]
+    pieces = [len(e["roll"]) for e in cut.dataset("train").examples]
+    # each piece of n frames -> ceil(n / 20) examples, all of 20 frames but its last
+    assert len(pieces) == sum(-(-n // 20) for n in lengths)
+    assert sum(pieces) == sum(lengths) == cut.timesteps("train")
+    assert max(pieces) == 20 and max(lengths) > 20
+    windowed = MusicDataModule("fixture", FrameRollCodec(), window=16, hop=16, max_length=4)
+    assert {len(e["roll"]) for e in windowed.dataset("train").examples} == {16}
+    with pytest.raises(ValueError, match="max_length = 0"):
+        MusicDataModule("fixture", FrameRollCodec(), max_length=0)

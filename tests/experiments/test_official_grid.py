@@ -140,3 +140,36 @@ def test_cost_is_the_sum_of_the_configs_budgets() -> None:
     assert official.cost_minutes(cells, "standard") == pytest.approx(expected)
     assert official.cost_minutes(cells, "smoke") == pytest.approx(4 * 0.5)
     assert "estimated cost 2 min at preset 'smoke'" in official.describe(cells, [], "smoke")
+
+
+def test_a_tracks_max_length_reaches_the_cell_config_and_the_bench(tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    path = tmp_path / "tracks.yaml"
+    path.write_text(TINY.replace("    view: melody\n", "    view: melody\n    max_length: 64\n"))
+    protocol = tracks.load_protocol(path)
+    assert protocol.track("melody").max_length == 64
+    cell = Cell("melody", "fixture", "pianoroll_lstm", 0)
+    config = official.cell_config(cell, protocol)
+    assert config["data"]["max_length"] == 64
+    plain = official.cell_config(cell, tracks.load_protocol(_tiny(tmp_path)))
+    assert "max_length" not in plain["data"]
+    assert official.config_hash(config) != official.config_hash(plain)
+    calls = []
+
+    def fake_bench(*args, **kwargs):
+        calls.append(kwargs)
+
+    monkeypatch.setattr("musebench.experiments.bench.bench", fake_bench)
+    official.run_grid(protocol, [cell], tmp_path / "o.jsonl", tmp_path / "runs",
+                      allow_dirty=True, say=lambda _: None)
+    assert calls[0]["max_length"] == 64 and calls[0]["view"] == "melody"
+    bad = TINY.replace("    view: melody\n", "    view: melody\n    max_length: 0\n")
+    path.write_text(bad)
+    with pytest.raises(ValueError, match="max_length = 0"):
+        tracks.load_protocol(path)
+
+
+def _tiny(folder: Path) -> Path:
+    path = folder / "plain.yaml"
+    path.write_text(TINY)
+    return path
