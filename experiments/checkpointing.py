@@ -183,24 +183,27 @@ class BroadcastBuffers(pl.Callback):
         self.broadcast(trainer, pl_module)
 
 
-def checkpoint_callbacks(folder: Path, monitor: str, mode: str) -> list[pl.Callback]:
+def checkpoint_callbacks(folder: Path, monitor: str, mode: str,
+                         every_n_epochs: int = 1) -> list[pl.Callback]:
     """The checkpointing of a bench run, all in ``folder``.
 
     Args:
         folder: the run's ``checkpoints/`` folder.
         monitor: the model's validation metric (:attr:`MusicGenerator.monitor`).
         mode: ``"min"`` or ``"max"`` for ``monitor``.
+        every_n_epochs: how often ``last.ckpt`` is rewritten (a run of very many short
+            epochs checkpoints every few, :data:`~musebench.experiments.trainer.MAX_CHECKS`).
 
     Returns:
         The best checkpoint by ``monitor`` (first, so it is ``trainer.checkpoint_callback``),
-        ``last.ckpt`` rewritten at every epoch end for ``--resume``, the RNG states, and
-        the DDP buffer broadcast.
+        ``last.ckpt`` rewritten every ``every_n_epochs`` epoch ends for ``--resume``, the
+        RNG states, and the DDP buffer broadcast.
     """
     return [
         ModelCheckpoint(dirpath=folder, monitor=monitor, mode=mode, save_top_k=1),
         ModelCheckpoint(dirpath=folder, filename=ModelCheckpoint.CHECKPOINT_NAME_LAST,
                         monitor=None, save_top_k=1, enable_version_counter=False,
-                        save_on_train_epoch_end=True),
+                        save_on_train_epoch_end=True, every_n_epochs=every_n_epochs),
         RngStateCheckpoint(),
         BroadcastBuffers(),
     ]

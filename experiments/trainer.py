@@ -197,17 +197,21 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
     """A Trainer from ``config["trainer"]`` and the command line's settings, with
     checkpointing, early stopping, the NaN guard and the per-process set-up and check of DDP.
     ``max_epochs`` and ``epoch_share`` (the run's :func:`training_schedule`) replace the
-    config's epochs where given and limit each epoch to that share of its batches.
+    config's epochs where given and limit each epoch to that share of its batches; a run of
+    more than :data:`MAX_CHECKS` epochs validates and checkpoints every
+    :func:`check_every` epochs.
 
     Raises:
         ValueError: ``16-mixed`` on CPU (:func:`check_precision`).
     """
+    every = check_every(max_epochs if max_epochs is not None
+                        else config["trainer"].get("max_epochs"), config["trainer"])
     callbacks: list[pl.Callback] = [
         RankSeed(),
         ThreadsPerProcess(),
         FiniteLossGuard(),
         ReplicaGuard(),
-        *checkpoint_callbacks(folder / "checkpoints", model.monitor, model.mode),
+        *checkpoint_callbacks(folder / "checkpoints", model.monitor, model.mode, every),
     ]
     if config.get("early_stopping"):
         callbacks.append(EarlyStopping(monitor=model.monitor, mode=model.mode,
@@ -217,6 +221,8 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         kwargs["max_epochs"] = max_epochs
     if epoch_share < 1.0:
         kwargs["limit_train_batches"] = epoch_share
+    if every > 1:
+        kwargs["check_val_every_n_epoch"] = every
     if devices is not None:
         kwargs["devices"] = devices
     if precision is not None:
@@ -234,6 +240,22 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
     return pl.Trainer(default_root_dir=folder, logger=logger or False, callbacks=callbacks,
                       plugins=[AtomicCheckpointIO()],
                       **kwargs)
+
+
+#: Validations (and ``last.ckpt`` writes) a run makes at most: a budget on a small data set
+#: is hundreds of epochs of a few batches (the LSTM with attention: 1,019 of the Bach
+#: melodies), whose per-epoch validation and checkpoint would cost more than the training.
+MAX_CHECKS = 200
+
+
+def check_every(epochs: int | None, trainer_config: dict[str, Any]) -> int:
+    """Validate and write ``last.ckpt`` every this many epochs: ``ceil(epochs /
+    MAX_CHECKS)``, so at most :data:`MAX_CHECKS` times a run; 1 where the config sets its
+    own validation interval."""
+    if not epochs or epochs <= MAX_CHECKS or {"val_check_interval", "check_val_every_n_epoch"
+                                              } & set(trainer_config):
+        return 1
+    return math.ceil(epochs / MAX_CHECKS)
 
 
 def training_schedule(config: dict[str, Any], timesteps_per_epoch: Callable[[], int],

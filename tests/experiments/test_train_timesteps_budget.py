@@ -15,7 +15,7 @@ import torch
 import musebench.experiments.config as config_module
 from musebench.experiments.bench import bench, build_datamodule
 from musebench.experiments.config import ConfigError, load_config
-from musebench.experiments.trainer import training_schedule
+from musebench.experiments.trainer import build_trainer, check_every, training_schedule
 from musebench.models import get_model
 
 
@@ -92,3 +92,16 @@ def test_an_epoch_of_windows_is_the_window_times_their_number(session_cache: Pat
     config = load_config("crnngan", "smoke")   # windows of 16 events every 8
     data = build_datamodule(config, get_model("crnngan")(**config["model"]), 0, None)
     assert data.timesteps("train") == 16 * len(data.dataset("train")) > 0
+
+
+def test_a_run_of_very_many_short_epochs_validates_and_checkpoints_every_few(
+        tmp_path: Path) -> None:
+    assert [check_every(e, {}) for e in (None, 1, 200, 201, 1019)] == [1, 1, 1, 2, 6]
+    assert check_every(1019, {"val_check_interval": 100}) == 1   # the config's own wins
+    config = load_config("pianoroll_lstm", "smoke")
+    model = get_model("pianoroll_lstm")(**config["model"])
+    trainer = build_trainer(config, model, tmp_path, None, max_epochs=1019)
+    assert trainer.check_val_every_n_epoch == 6
+    last = [c for c in trainer.checkpoint_callbacks if c.filename == "last"]
+    assert last and last[0]._every_n_epochs == 6
+    assert build_trainer(config, model, tmp_path, None, max_epochs=50).check_val_every_n_epoch == 1
