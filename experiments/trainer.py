@@ -273,8 +273,9 @@ def training_schedule(config: dict[str, Any], timesteps_per_epoch: Callable[[], 
     model that trains on whole pieces is not charged by the piece for long pieces (an
     epoch count sized on one data set is seconds on one and hours on another). Each
     budget is a whole number of epochs of its model's own data set (share 1 there). Both
-    are counts, so a row does not depend on the machine's load. The share is at least one
-    of the epoch's ``batches_per_epoch()`` batches, where given. The callables are called only when
+    are counts, so a row does not depend on the machine's load. Where
+    ``batches_per_epoch()`` is given, the share is set so that an epoch trains the nearest
+    whole number of its batches (at least one). The callables are called only when
     needed (they encode the training split). ``(None, 1.0)`` when neither is set:
     Lightning's default.
     """
@@ -285,9 +286,13 @@ def training_schedule(config: dict[str, Any], timesteps_per_epoch: Callable[[], 
     per_epoch = max(1, timesteps_per_epoch())
     epochs = max(1, math.ceil(budget / per_epoch))
     share = budget / (epochs * per_epoch)
-    if share >= 1.0:
-        return epochs, 1.0
-    return epochs, share if batches_per_epoch is None else max(share, 1 / max(1, batches_per_epoch()))
+    if share >= 1.0 or batches_per_epoch is None:
+        return epochs, min(share, 1.0)
+    # Lightning trains floor(share x batches) batches an epoch: aim at the nearest whole
+    # number of batches (at least one), not below it (0.999 of 10 batches would be 9)
+    batches = max(1, batches_per_epoch())
+    wanted = max(1, round(share * batches))
+    return epochs, 1.0 if wanted >= batches else (wanted + 0.5) / batches
 
 
 def restore_best(model: MusicGenerator, trainer: pl.Trainer) -> None:

@@ -29,7 +29,11 @@ def test_the_budget_is_whole_epochs_of_a_share_of_their_batches() -> None:
     assert training_schedule(config, lambda: 30) == (4, 100 / 120)  # 4 x 30 = 120 > 100
     assert training_schedule(config, lambda: 400) == (1, 0.25)  # a quarter of one epoch
     assert training_schedule(config, lambda: 0) == (100, 1.0)   # never divides by 0
-    assert training_schedule(config, lambda: 400, lambda: 2) == (1, 0.5)  # at least a batch
+    # with the batches known: the nearest whole number of batches, at least one
+    assert training_schedule(config, lambda: 400, lambda: 2) == (1, 0.75)   # floor(1.5) = 1
+    assert training_schedule(config, lambda: 101, lambda: 10) == (1, 1.0)   # 9.9 -> all 10
+    epochs, share = training_schedule(config, lambda: 30, lambda: 12)       # 0.83 x 12 = 10
+    assert epochs == 4 and int(share * 12) == 10
 
 
 def test_max_epochs_wins_and_neither_is_lightnings_default() -> None:
@@ -66,12 +70,13 @@ def test_a_run_trains_its_budget_and_records_it(tmp_path: Path, session_cache: P
     assert budget["timesteps_per_epoch"] == frames     # whole pieces: every training frame
     assert budget["train_timesteps"] == 1800
     assert budget["max_epochs"] == math.ceil(1800 / frames) == 3  # 768 frames an epoch
-    assert budget["epoch_share"] == 1800 / (3 * frames)            # 0.78 of each epoch
+    batches = len(data.train_dataloader())
+    per_epoch = round(1800 / (3 * frames) * batches)                 # 0.78 of each epoch
+    assert int(budget["epoch_share"] * batches) == per_epoch        # as Lightning floors it
     last = torch.load(result.out / "checkpoints" / "last.ckpt", map_location="cpu",
                       weights_only=False)
     assert last["epoch"] == budget["max_epochs"] - 1   # Lightning counts epochs from 0
-    per_epoch = int(len(data.train_dataloader()) * budget["epoch_share"])  # as Lightning
-    assert 0 < per_epoch < len(data.train_dataloader())
+    assert 0 < per_epoch < batches
     assert last["global_step"] == budget["max_epochs"] * per_epoch
 
 
