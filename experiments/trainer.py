@@ -2,9 +2,10 @@
 
 Everything a run needs from Lightning is set up here, once, for every model: the
 ``trainer`` section of the model's config, then the command line's ``devices``,
-``strategy``, ``num_nodes`` and ``precision`` on top; a checkpoint of the best and the
-last epoch (by the model's ``monitor``); optional early stopping; and a guard that stops
-at the first NaN/inf loss. The bench loop (:mod:`musebench.experiments.bench`) never
+``strategy``, ``num_nodes`` and ``precision`` on top; the epochs of a standard preset's
+time-step budget (:func:`training_schedule`); a checkpoint of the best and the last epoch
+(by the model's ``monitor``); optional early stopping; and a guard that stops at the
+first NaN/inf loss. The bench loop (:mod:`musebench.experiments.bench`) never
 builds a Trainer itself.
 
 What several processes (DDP) need is also decided here, never per model name:

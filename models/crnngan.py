@@ -311,22 +311,11 @@ class CRNNGAN(MusicGenerator):
         self.clip_gradients(optimizer, gradient_clip_val=self.hparams.grad_clip,
                             gradient_clip_algorithm="norm")
 
-    @property
-    def pretraining_epochs(self) -> int:
-        """This run's epochs of MLE pre-training: ``pretrain_epochs``, but at most half of
-        the run's epochs, so that a budget of a few long epochs (the classical set's: 2)
-        still trains adversarially; outside a fit, ``pretrain_epochs``."""
-        trainer = self._trainer
-        total = trainer.max_epochs if trainer is not None else None
-        if total is None or total < 0:
-            return self.hparams.pretrain_epochs
-        return min(self.hparams.pretrain_epochs, total // 2)
-
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         opt_d, opt_g = self.optimizers()
         real = self.to_model_space(batch["events"].float())
         h = self.hparams
-        if self.current_epoch < self.pretraining_epochs:
+        if self.current_epoch < h.pretrain_epochs:
             real = real[:, :self.pretrain_length(self.current_epoch, real.shape[1])]
             loss = self.mle_loss(real)
             self._step(opt_g, loss + l2_penalty(self.generator_net, h.l2))
@@ -369,12 +358,12 @@ class CRNNGAN(MusicGenerator):
         real = self.to_model_space(batch["events"].float())
         rng = self.torch_rng(batch_idx, "cpu")
         mle = self.mle_loss(real, rng)
-        monitored = mle if self.current_epoch >= self.pretraining_epochs else \
+        monitored = mle if self.current_epoch >= self.hparams.pretrain_epochs else \
             torch.full_like(mle, PRETRAINING_VAL_LOSS)
         self.log("val_mle", mle, batch_size=len(real), sync_dist=True)
         self.log("val_loss", monitored, batch_size=len(real), sync_dist=True)
         self.log("val_adversarial_epochs",
-                 float(max(0, self.current_epoch + 1 - self.pretraining_epochs)),
+                 float(max(0, self.current_epoch + 1 - self.hparams.pretrain_epochs)),
                  batch_size=len(real))
 
     @torch.no_grad()
