@@ -206,7 +206,7 @@ def bench(
 def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int, data: Any,
                         splits: tuple[list[Any], list[Any]], folder: Path, run_name: str,
                         logger: Any, train_seconds: float, audio: bool,
-                        results: Path, *, budget: dict[str, Any] | None = None,
+                        results: Path, *, budget: dict[str, Any],
                         view: str | None = None,
                         extra_row: dict[str, Any] | None = None) -> BenchResult:
     """The rank-0 stage of :func:`bench`: generate, write, score, append the row, and log
@@ -279,8 +279,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         "folder": str(folder),
         "metrics": metrics,
         "ceiling": ceiling_metrics(model, test, train, view),
-        "budget": {**(budget or {"max_epochs": config["trainer"].get("max_epochs")}),
-                   "minutes": round(train_seconds / 60, 2)},
+        "budget": {**budget, "minutes": round(train_seconds / 60, 2)},
         **(extra_row or {}),
     }
     record_row(row, results, folder)

@@ -30,12 +30,11 @@ from musebench.experiments.tracks import Cell, Protocol
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 #: The scorer: every file that turns samples into a row's numbers.
-#: Figures a model drew of its samples (``write_figures``) kept beside an official row.
-FIGURES_KEPT = 2
-
 SCORER_FILES: tuple[str, ...] = ("metrics/*.py", "experiments/scoring.py",
                                  "experiments/conditions.py", "experiments/fair.py",
                                  "datasets/views.py", "datasets/piece.py")
+#: Figures a model drew of its samples (``write_figures``) kept beside an official row.
+FIGURES_KEPT = 2
 
 
 def _class_files(cls: type) -> list[Path]:

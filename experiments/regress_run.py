@@ -128,9 +128,9 @@ def model_outcome(name: str, *, seed: int = 0, threads: int = 1,
         data_root: folder of the real data sets (the fixture needs none).
     """
     from musebench.datasets.views import apply_view
-    from musebench.experiments.bench import build_datamodule, likelihood_metrics
+    from musebench.experiments.bench import build_datamodule, likelihood_metrics, run_budget
     from musebench.experiments.config import load_config
-    from musebench.experiments.trainer import build_trainer, restore_best, training_schedule
+    from musebench.experiments.trainer import build_trainer, restore_best
     from musebench.metrics import score
     from musebench.models import get_model
 
@@ -144,11 +144,11 @@ def model_outcome(name: str, *, seed: int = 0, threads: int = 1,
         train, valid, test = (data.pieces(split) for split in SPLITS)
         model.fit_statistics(train, valid)  # some codecs learn their vocabulary here
         values["data.encoding_sha256"] = encoding_sha256(model.codec, train + valid + test)
-        epochs, share = training_schedule(config, lambda: data.timesteps("train"),
-                                          lambda: len(data.train_dataloader()))
-        trainer = build_trainer(config, model, Path(folder), None, max_epochs=epochs,
-                                epoch_share=share)
-        if epochs != 0:
+        budget = run_budget(config, data)
+        trainer = build_trainer(config, model, Path(folder), None,
+                                max_epochs=budget["max_epochs"],
+                                epoch_share=budget["epoch_share"])
+        if budget["max_epochs"] != 0:
             trainer.fit(model, datamodule=data)
             restore_best(model, trainer)
         for key, value in sorted(trainer.callback_metrics.items()):

@@ -287,8 +287,8 @@ def training_schedule(config: dict[str, Any], timesteps_per_epoch: Callable[[], 
     per_epoch = max(1, timesteps_per_epoch())
     epochs = max(1, math.ceil(budget / per_epoch))
     share = budget / (epochs * per_epoch)
-    if share >= 1.0 or batches_per_epoch is None:
-        return epochs, min(share, 1.0)
+    if share == 1.0 or batches_per_epoch is None:  # B <= E P, so the share is at most 1
+        return epochs, share
     # Lightning trains floor(share x batches) batches an epoch: aim at the nearest whole
     # number of batches (at least one), not below it (0.999 of 10 batches would be 9)
     batches = max(1, batches_per_epoch())

@@ -11,7 +11,8 @@ accepts (:func:`musebench.arguments.check_arguments`: known keys, annotated type
   ``conditions`` and ``seed``, which the bench passes);
 - ``early_stopping``: ``EarlyStopping`` (less ``monitor``/``mode``, the model's);
 - ``train_timesteps``: the training budget in time steps of data (a positive integer, or
-  None), which the bench turns into epochs (:func:`~musebench.experiments.trainer.training_epochs`).
+  None), which the bench turns into epochs
+  (:func:`~musebench.experiments.trainer.training_schedule`).
 
 :data:`LOWEST` adds the lower bounds that a type cannot say. So ``--set trainer.nosuch=1``,
 ``--set model.hidden=abc``, ``--set trainer.max_epochs=-3`` or ``--set generate.n=0`` is an
