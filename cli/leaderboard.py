@@ -15,6 +15,9 @@ Markdown and HTML end with a Performance section when ``make perf``'s JSON is th
 (``--perf``, default ``perf.json`` beside the results store), and a Listening section
 holds the listening test's ranking when there are votes (``--arena DB``, default
 ``arena.sqlite`` beside the results store).
+``musebench leaderboard --cards`` instead rewrites the official results in every model card
+(``docs/models/*.md``) from the checked-in official store
+(:mod:`musebench.leaderboard.cards`) and names the cards it changed.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the listening test's vote database for the Listening section "
                              "(md/html; default: arena.sqlite next to the first results store, "
                              "if there is one; see `musebench arena`)")
+    parser.add_argument("--cards", action="store_true",
+                        help="rewrite the official results of every model card "
+                             "(docs/models/*.md) from the official store, and nothing else")
     parser.set_defaults(func=run)
 
 
@@ -215,9 +221,23 @@ def official_tables(args: argparse.Namespace) -> str:
     return "\n".join(parts) + "\n"
 
 
+def write_cards(args: argparse.Namespace) -> int:
+    """``--cards``: every model card's official results from the official store."""
+    from musebench.experiments.tracks import PROTOCOL, load_protocol
+    from musebench.leaderboard.cards import update_cards
+    from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
+
+    changed = update_cards(read_rows(OFFICIAL_RESULTS), load_protocol(args.protocol or PROTOCOL))
+    print("\n".join(f"wrote {card}" for card in changed) or "model cards: already up to date")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from musebench.leaderboard.render import aggregate
     from musebench.util import write_atomically
+
+    if args.cards:
+        return write_cards(args)
 
     if args.official and args.format == "md":
         sys.stdout.write(official_tables(args))

@@ -74,7 +74,9 @@ def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: 
         f"{m}{s}" for m in headline for s in ("", "_ci_low", "_ci_high")]])
 
 
-def _cell(mean: float, low: float, high: float) -> str:
+def interval_text(mean: float, low: float, high: float) -> str:
+    """``mean [low, high]`` to three decimals; ``mean`` alone without an interval; a dash
+    where there is no value."""
     if not np.isfinite(mean):
         return "–"
     if np.isfinite(low) and np.isfinite(high):
@@ -89,6 +91,6 @@ def markdown(table: pd.DataFrame, headline: list[str], title: str) -> str:
              "|" + "---|" * len(head)]
     for _, line in table.iterrows():
         cells = [str(line["row"]), str(line["seeds"]), *[
-            _cell(line[m], line[f"{m}_ci_low"], line[f"{m}_ci_high"]) for m in headline]]
+            interval_text(line[m], line[f"{m}_ci_low"], line[f"{m}_ci_high"]) for m in headline]]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
