@@ -26,7 +26,10 @@ NIPS 2016 CML workshop (arXiv:1611.09904), Sec. 2-4, and the author's code
   (``d_lr_factor``, lines 78 and 438); ``pretrain_epochs`` of MLE pre-training of the
   generator (squared error of teacher-forced next-event prediction) on sequences whose
   length grows by ``pretrain_growth`` events per epoch (line 780: ``min((epoch+1)*4,
-  songlength)``), then adversarial training with gradient norm clipping and the freezing
+  songlength)``), or, with ``pretrain_timesteps``, pre-training until the generator has
+  trained on that many events of training data (the unit of the bench's budgets: on a
+  data set whose epochs are long, 2 epochs could be a whole run's budget), then adversarial
+  training with gradient norm clipping and the freezing
   rule: the discriminator is not updated while
   ``L_D < 0.7 * L_G^adv``, the generator not while ``L_G^adv < 0.7 * L_D`` (the rule
   compares the adversarial losses, which share a scale; feature matching does not).
@@ -179,6 +182,10 @@ class CRNNGAN(MusicGenerator):
         dropout: drop probability on the LSTM layers' outputs of both networks and at the
             discriminator's input (0.5 = the code's keep probability 0.5).
         pretrain_epochs: epochs of MLE pre-training of the generator (6 in the paper).
+        pretrain_timesteps: when set, replaces ``pretrain_epochs``: pre-training lasts until
+            the generator has trained on this many events (each batch's windows, all
+            ranks together), wherever that falls in an epoch; an epoch that ends
+            pre-training goes on adversarially. The sequence length still grows by epoch.
         pretrain_growth: during pre-training, train on the first
             ``min(pretrain_growth * (epoch + 1), window)`` events (4; 0 = whole windows).
         feature_matching: train the generator on feature matching (True) or on
@@ -212,7 +219,8 @@ class CRNNGAN(MusicGenerator):
     def __init__(self, *, tones: int = 1, hidden: int = 350, layers: int = 2,
                  noise_scale: float = 1.0, optimizer: Literal["adam", "sgd"] = "sgd",
                  lr: float = 0.1, d_lr_factor: float = 0.5, l2: float = 0.1,
-                 dropout: float = 0.5, pretrain_epochs: int = 6, pretrain_growth: int = 4,
+                 dropout: float = 0.5, pretrain_epochs: int = 6,
+                 pretrain_timesteps: int | None = None, pretrain_growth: int = 4,
                  feature_matching: bool = True,
                  feature_matching_form: Literal["code", "batch_mean"] = "code",
                  freeze_ratio: float = 0.7, grad_clip: float = 5.0,
@@ -224,6 +232,11 @@ class CRNNGAN(MusicGenerator):
         super().__init__()
         if checkpoint not in ("last", "val_mle"):
             raise ValueError(f"checkpoint = {checkpoint!r}; expected 'last' or 'val_mle'")
+        if pretrain_timesteps is not None and pretrain_timesteps < 0:
+            raise ValueError(f"pretrain_timesteps = {pretrain_timesteps}; expected >= 0")
+        #: the schedule's progress, saved in checkpoints (:meth:`on_save_checkpoint`)
+        self.schedule = {"pretrained_timesteps": 0, "adversarial_epochs": 0,
+                         "last_adversarial_epoch": -1}
         # the bench keeps the best checkpoint by (monitor, mode)
         self.monitor, self.mode = ("val_adversarial_epochs", "max") if checkpoint == "last" \
             else ("val_loss", "min")
@@ -286,6 +299,19 @@ class CRNNGAN(MusicGenerator):
         return (self._uniform(batch, steps, self.noise_dim, rng=rng),
                 self._uniform(batch, self.codec.n_features, rng=rng))
 
+    def pretraining(self) -> bool:
+        """Whether the next training batch is MLE pre-training."""
+        h = self.hparams
+        if h.pretrain_timesteps is not None:
+            return self.schedule["pretrained_timesteps"] < h.pretrain_timesteps
+        return self.current_epoch < h.pretrain_epochs
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["crnngan_schedule"] = dict(self.schedule)
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.schedule.update(checkpoint.get("crnngan_schedule", {}))
+
     def pretrain_length(self, epoch: int, window: int) -> int:
         """Events per sequence in pre-training epoch ``epoch`` (the growing schedule)."""
         growth = self.hparams.pretrain_growth
@@ -315,12 +341,17 @@ class CRNNGAN(MusicGenerator):
         opt_d, opt_g = self.optimizers()
         real = self.to_model_space(batch["events"].float())
         h = self.hparams
-        if self.current_epoch < h.pretrain_epochs:
+        if self.pretraining():
+            events = int(batch["lengths"].sum()) if "lengths" in batch else real.shape[0] * real.shape[1]
+            self.schedule["pretrained_timesteps"] += events * self.trainer.world_size
             real = real[:, :self.pretrain_length(self.current_epoch, real.shape[1])]
             loss = self.mle_loss(real)
             self._step(opt_g, loss + l2_penalty(self.generator_net, h.l2))
             self.log("mle_loss", loss.detach(), prog_bar=True, batch_size=len(real))
             return
+        if self.schedule["last_adversarial_epoch"] != self.current_epoch:
+            self.schedule["last_adversarial_epoch"] = self.current_epoch
+            self.schedule["adversarial_epochs"] += 1
         ratio = h.freeze_ratio
         fake = self.generator_net(*self._noise(real.shape[0], real.shape[1]))
         d_real, _ = self.discriminator_net(real)
@@ -358,13 +389,11 @@ class CRNNGAN(MusicGenerator):
         real = self.to_model_space(batch["events"].float())
         rng = self.torch_rng(batch_idx, "cpu")
         mle = self.mle_loss(real, rng)
-        monitored = mle if self.current_epoch >= self.hparams.pretrain_epochs else \
-            torch.full_like(mle, PRETRAINING_VAL_LOSS)
+        adversarial = self.schedule["adversarial_epochs"]
+        monitored = mle if adversarial else torch.full_like(mle, PRETRAINING_VAL_LOSS)
         self.log("val_mle", mle, batch_size=len(real), sync_dist=True)
         self.log("val_loss", monitored, batch_size=len(real), sync_dist=True)
-        self.log("val_adversarial_epochs",
-                 float(max(0, self.current_epoch + 1 - self.hparams.pretrain_epochs)),
-                 batch_size=len(real))
+        self.log("val_adversarial_epochs", float(adversarial), batch_size=len(real))
 
     @torch.no_grad()
     def generate(self, n: int, *, conditions: list[Piece] | None = None,

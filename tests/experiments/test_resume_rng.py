@@ -66,11 +66,12 @@ def fit(name: str, folder: Path, max_epochs: int, resume: bool, overrides: tuple
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def resumed_and_straight(name: str, tmp_path: Path, stop: int, total: int
+def resumed_and_straight(name: str, tmp_path: Path, stop: int, total: int,
+                         overrides: tuple[str, ...] = ()
                          ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    fit(name, tmp_path / "resumed", stop, resume=False)
-    resumed = fit(name, tmp_path / "resumed", total, resume=True)
-    return resumed, fit(name, tmp_path / "straight", total, resume=False)
+    fit(name, tmp_path / "resumed", stop, resume=False, overrides=overrides)
+    resumed = fit(name, tmp_path / "resumed", total, resume=True, overrides=overrides)
+    return resumed, fit(name, tmp_path / "straight", total, resume=False, overrides=overrides)
 
 
 def differing(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> list[str]:
@@ -126,6 +127,20 @@ def test_crnngan_resumed_at_the_adversarial_switch_equals_an_uninterrupted_fit(t
     pretrain = load_config("crnngan", "smoke")["model"]["pretrain_epochs"]
     resumed, straight = resumed_and_straight("crnngan", tmp_path, pretrain, pretrain + 2)
     assert differing(resumed, straight) == []
+
+
+def test_crnngan_pretraining_in_time_steps_resumes_where_it_stopped(tmp_path):
+    """Pre-training of one epoch's time steps and one batch more: the switch falls inside
+    epoch 1, and the run resumed after epoch 1 continues the schedule from its checkpoint."""
+    config = load_config("crnngan", "smoke")
+    model = get_model("crnngan")(**config["model"])
+    epoch = build_datamodule(config, model, 0, None).timesteps("train")
+    overrides = (f"model.pretrain_timesteps={epoch + 1}",)
+    resumed, straight = resumed_and_straight("crnngan", tmp_path, 1, 3, overrides)
+    assert differing(resumed, straight) == []
+    saved = torch.load(tmp_path / "resumed" / "checkpoints" / "last.ckpt", weights_only=False)
+    assert saved["crnngan_schedule"]["adversarial_epochs"] == 2  # epochs 1 (part) and 2
+    assert saved["crnngan_schedule"]["pretrained_timesteps"] > epoch
 
 
 def test_without_the_restored_rng_states_the_resumed_gan_would_diverge(tmp_path, monkeypatch):

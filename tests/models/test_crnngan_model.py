@@ -210,6 +210,23 @@ def test_pretraining_epochs_train_only_the_generator_by_mle() -> None:
                zip(before, model.discriminator_net.parameters(), strict=True))
 
 
+def test_pretraining_in_time_steps_ends_inside_an_epoch() -> None:
+    """Batches of 8 windows of 8 events: 64 time steps each. ``pretrain_timesteps`` 64 makes
+    the first batch MLE pre-training and the second adversarial; without it, 1 epoch of
+    ``pretrain_epochs`` would have been all pre-training."""
+    pl.seed_everything(0)
+    model = CRNNGAN(hidden=8, pretrain_epochs=1, pretrain_timesteps=64)
+    before = [p.detach().clone() for p in model.discriminator_net.parameters()]
+    trainer = _fit(model, 1)
+    assert model.schedule == {"pretrained_timesteps": 64, "adversarial_epochs": 1,
+                              "last_adversarial_epoch": 0}
+    assert {"mle_loss", "d_loss"} <= set(trainer.logged_metrics)
+    assert not all(torch.equal(a, b) for a, b in
+                   zip(before, model.discriminator_net.parameters(), strict=True))
+    with pytest.raises(ValueError, match="pretrain_timesteps = -1"):
+        CRNNGAN(pretrain_timesteps=-1)
+
+
 @pytest.mark.parametrize("choice", ["last", "val_mle"])
 def test_kept_checkpoint_is_never_a_pretrained_only_generator(choice, tmp_path) -> None:
     from pytorch_lightning.callbacks import ModelCheckpoint
