@@ -1,8 +1,9 @@
 """``make perf`` model section: what training and sampling every registered model costs here.
 
-For every model in :data:`musebench.models.MODELS` (no model is special-cased) at the smoke
-and standard presets (the preset's model size, batch size and data set), one fresh process
-(:mod:`musebench.perf.throughput_cell`) measures:
+For every model in :data:`musebench.models.MODELS` (no model is special-cased) at the
+standard preset (``--presets smoke standard`` adds the smoke one; the preset's model size,
+batch size and data set), one fresh process (:mod:`musebench.perf.throughput_cell`)
+measures:
 
 - training throughput in samples/s and time steps/s (the codec's steps: frames, events,
   tokens, 16 per MidiNet bar; padding excluded), the median of the rates of a fixed number
@@ -13,18 +14,24 @@ and standard presets (the preset's model size, batch size and data set), one fre
   batches/s, as a fraction of this machine's matmul peak of that precision, measured at the
   start and at the end of this same section, the faster kept
   (:func:`~musebench.perf.flops.matmul_peak`);
-- generation throughput in bars/s (``generate(n)``; bars = generated steps / steps per bar);
+- generation throughput in bars/s (bars = generated steps / steps per bar) of the preset's
+  own sample set (its config's ``generate``: what a bench run generates) at the standard
+  preset, of :data:`GENERATE` samples at the others;
 - peak memory (peak RSS of the measurement on CPU, ``max_memory_allocated`` on CUDA).
 
-Models that train 0 epochs (they learn in ``fit_statistics``) report generation only. Then,
-for every model that trains, the smoke preset again with ``--devices 2 --strategy ddp``
-(gloo on CPU; Lightning gives each process half the cores): samples/s over both ranks against
-the single-process ``32-true`` figure. A cell that fails (a data set that is not there, a
-model that does not run under DDP) is recorded with its error and the section goes on.
+Models that train 0 epochs (they learn in ``fit_statistics``) report generation only. With
+``--ddp``, for every model that trains, the smoke preset again with ``--devices 2
+--strategy ddp`` (gloo on CPU; Lightning gives each process half the cores): samples/s over
+both ranks against the single-process ``32-true`` figure (off by default: two processes on
+this machine's two cores measure gloo more than the model; ``make gpu-check`` measures DDP
+where it matters). A cell that fails (a data set that is not there, a model that does not
+run under DDP) is recorded with its error and the section goes on.
 
 Ratios are measured side by side in one run; on a shared, loaded machine absolute figures
-are noisy, ratios less so. The step counts below keep the section near 10 minutes on 2 CPU
-cores; they are printed with the results.
+are noisy, ratios less so. Each precision is one fit whose measurements follow each other
+(:class:`~musebench.perf.phases.Phases`) and each timed window stops after
+:data:`MAX_SECONDS` once 3 batches are timed, which keeps ``make perf`` under its 10 minutes
+on 2 CPU cores; the counts are printed with the results.
 """
 
 from __future__ import annotations
@@ -47,12 +54,16 @@ from musebench.perf.flops import matmul_peak
 from musebench.perf.throughput_cell import trains
 from musebench.util import finite
 
-PRESETS: tuple[str, ...] = ("smoke", "standard")
+PRESETS: tuple[str, ...] = ("standard",)
 PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed")
 #: ``preset -> (warm-up batches, timed batches)``. 20 timed batches keep the median
 #: steady: with 6, MidiNet's standard bf16/fp32 ratio read 0.98 in one run and 0.51 in
 #: the next. The largest standard batch (biaxial on jsb) takes ~0.3 s on 2 CPU cores.
-STEPS: dict[str, tuple[int, int]] = {"smoke": (3, 20), "standard": (3, 20)}
+STEPS: dict[str, tuple[int, int]] = {"smoke": (2, 20), "standard": (2, 20)}
+#: A timed window ends after this many seconds once 3 batches are timed: a slow model's
+#: (biaxial: ~0.3 s a batch, more in bf16 on a CPU without bf16 instructions) figure rests
+#: on a few batches, a fast one's on all 20.
+MAX_SECONDS = 2.0
 #: Samples generated and timed per cell.
 GENERATE = 4
 DDP_PRESET = "smoke"
@@ -62,7 +73,7 @@ DDP_DEVICES = 2
 #: (:data:`PROFILE_BATCHES` batches per precision, the top operators by self time).
 DETAIL_PRESET = "standard"
 BUSY = 1
-PROFILE_BATCHES = 3
+PROFILE_BATCHES = 1
 #: Seconds a cell may run before it is recorded as timed out.
 CELL_TIMEOUT = 600
 
@@ -79,6 +90,7 @@ def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, 
                    "--model", model, "--preset", preset, "--precision", *precisions,
                    "--warmup", str(warmup), "--steps", str(steps), "--generate", str(generate),
                    "--devices", str(devices), "--strategy", strategy, "--out", str(out),
+                   "--max-seconds", str(MAX_SECONDS),
                    *(detail or [])]
         returncode, stderr = run_group(command, CELL_TIMEOUT,
                                        dict(os.environ, PYTHONWARNINGS="ignore"))
@@ -213,7 +225,7 @@ def ddp_unavailable(device: str) -> str | None:
 
 
 def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
-        steps: dict[str, tuple[int, int]] | None = None, ddp: bool = True,
+        steps: dict[str, tuple[int, int]] | None = None, ddp: bool = False,
         generate: int = GENERATE, peak_size: int | None = None,
         detail: bool = True) -> dict[str, Any]:
     """Measure every model (or ``models``) at ``presets``; print the table; return the dict.
@@ -222,8 +234,10 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         models: registered model names (default all of :data:`MODELS`).
         presets: config presets to measure.
         steps: ``preset -> (warm-up, timed)`` batches (default :data:`STEPS`).
-        ddp: also measure :data:`DDP_PRESET` with :data:`DDP_DEVICES` DDP processes.
-        generate: samples generated and timed per cell.
+        ddp: also measure :data:`DDP_PRESET` with :data:`DDP_DEVICES` DDP processes (that
+            preset is then measured too).
+        generate: samples generated and timed per cell (but at the detail preset, which
+            times the preset's own sample set).
         peak_size: matrix side of the matmul peak (default :func:`matmul_peak`'s).
         detail: at :data:`DETAIL_PRESET`, also measure training beside :data:`BUSY` busy
             processes, the top operators, and the preset's own sample set.
@@ -238,8 +252,11 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
         and ``generate_set``; or ``error``/``skipped``.
     """
     steps = steps or STEPS
+    if ddp and DDP_PRESET not in presets:
+        presets = (DDP_PRESET, *presets)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     config = {"presets": list(presets), "precisions": list(PRECISIONS), "steps": steps,
+              "max_seconds": MAX_SECONDS,
               "generate": generate, "ddp": {"preset": DDP_PRESET, "devices": DDP_DEVICES,
                                             "strategy": "ddp"} if ddp else None,
               "device": device, "threads": torch.get_num_threads(),
@@ -253,7 +270,9 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
             warmup, timed = steps[preset]
             extra = (["--busy", str(BUSY), "--profile", str(PROFILE_BATCHES), "--sample-set"]
                      if detail and preset == DETAIL_PRESET else None)
-            cell = run_cell(model, preset, PRECISIONS, warmup, timed, generate, detail=extra)
+            # the detail preset times its own sample set instead of ``generate`` samples
+            cell = run_cell(model, preset, PRECISIONS, warmup, timed,
+                            generate if extra is None else 0, detail=extra)
             if ddp and preset == DDP_PRESET and cell.get("trains") and ddp_unavailable(device):
                 cell["ddp"] = {"skipped": ddp_unavailable(device)}
             elif ddp and preset == DDP_PRESET and cell.get("trains"):

@@ -43,14 +43,18 @@ class OperatorProfile(pl.Callback):
         warmup: batches run before the profiler starts.
         batches: batches recorded.
         top: operators kept (:func:`top_operators`).
+        stop_fit: stop the fit when done (False: only set ``done``, for
+            :class:`~musebench.perf.phases.Phases`).
     """
 
-    def __init__(self, warmup: int, batches: int, top: int = TOP) -> None:
+    def __init__(self, warmup: int, batches: int, top: int = TOP, stop_fit: bool = True) -> None:
         if batches < 1 or warmup < 0:
             raise ValueError(f"need batches >= 1 and warmup >= 0, got {batches} and {warmup}")
         self.warmup = warmup
         self.batches = batches
         self.top = top
+        self.stop_fit = stop_fit
+        self.done = False
         self.seen = 0
         self.operators: list[dict[str, Any]] = []
         self.total_self_ms = 0.0
@@ -74,7 +78,8 @@ class OperatorProfile(pl.Callback):
             self.operators = top_operators(events, self.top)
             self.total_self_ms = sum(e.self_cpu_time_total for e in events) / 1e3
             self._profiler = None
-            trainer.should_stop = True
+            self.done = True
+            trainer.should_stop = trainer.should_stop or self.stop_fit
 
     def result(self) -> dict[str, Any]:
         """``{"batches", "total_self_ms", "top"}``: the recorded batches, all operators'

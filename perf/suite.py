@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="*", default=None,
                         help="registered models measured by the sections that take a model "
                              "list (perf_models); default all: a quick subset")
+    parser.add_argument("--presets", nargs="*", default=None,
+                        help="presets the model section measures (default: standard)")
+    parser.add_argument("--ddp", action="store_true",
+                        help="the model section also measures 2-process DDP (smoke preset)")
     parser.add_argument("--data-sources", nargs="*", default=None,
                         help="sources the data section builds from scratch (default: the "
                              "embedded bach and the fixture; 'all': every readable source, "
@@ -72,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
             kwargs["models"] = args.models
         if args.data_sources and "sources" in takes:
             kwargs["sources"] = args.data_sources
+        if args.presets and "presets" in takes:
+            kwargs["presets"] = tuple(args.presets)
+        if args.ddp and "ddp" in takes:
+            kwargs["ddp"] = True
         report[name] = measure(**kwargs)
         print(f"({name}: {time.perf_counter() - started:.1f} s)", flush=True)
     write_atomically(args.out, json.dumps(report, indent=2, default=float))

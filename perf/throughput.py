@@ -2,8 +2,11 @@
 
 :class:`ThroughputMeter` is a callback: it lets ``warmup`` batches pass, counts the FLOPs of
 the next batch (:func:`~musebench.perf.flops.counting_flops`, untimed), then times
-``steps`` batches from the end of the last untimed batch to the end of the last timed one and
-stops the fit; the figures are medians of the timed batches' rates. Everything a real run
+``steps`` batches (or fewer, at least ``min_steps``, once the timed ones took
+``max_seconds``: a slow model's figure in seconds, a fast one's over many batches) from the
+end of the last untimed batch to the end of the last timed one and stops the fit (or only
+says it is ``done``, for :class:`~musebench.perf.phases.Phases`); the figures are medians of
+the timed batches' rates. Everything a real run
 does per batch is inside the window: the data loader and collate, ``training_step`` with the
 GANs' manual optimisation or the optimiser closure, backward, gradient clipping, precision
 plugins and DDP's gradient all-reduce.
@@ -94,15 +97,25 @@ class ThroughputMeter(pl.Callback):
         warmup: batches run before anything is measured.
         steps: batches timed.
         count_flops: count the FLOPs of one batch between the warm-up and the timed ones.
+        max_seconds: stop timing once the timed batches took this long (None: never)...
+        min_steps: ...and at least this many were timed.
+        stop_fit: stop the fit when done (False: leave that to the caller).
     """
 
-    def __init__(self, codec: Codec, warmup: int, steps: int, count_flops: bool = True) -> None:
-        if steps < 1 or warmup < 0:
-            raise ValueError(f"need steps >= 1 and warmup >= 0, got {steps} and {warmup}")
+    def __init__(self, codec: Codec, warmup: int, steps: int, count_flops: bool = True,
+                 max_seconds: float | None = None, min_steps: int = 3,
+                 stop_fit: bool = True) -> None:
+        if steps < 1 or warmup < 0 or min_steps < 1:
+            raise ValueError(f"need steps >= 1, min_steps >= 1 and warmup >= 0, got {steps}, "
+                             f"{min_steps} and {warmup}")
         self.codec = codec
         self.warmup = warmup
         self.steps = steps
         self.count_flops = count_flops
+        self.max_seconds = max_seconds
+        self.min_steps = min(min_steps, steps)
+        self.stop_fit = stop_fit
+        self.done = False
         self.batches = 0
         self.counts: list[tuple[int, int, int]] = []  # per timed batch: samples, steps, padded
         self.durations: list[float] = []
@@ -143,8 +156,12 @@ class ThroughputMeter(pl.Callback):
         if self.batches > self._first_timed:
             self.durations.append(now - self._last_end)
         self._last_end = now
-        if len(self.durations) == self.steps:
-            trainer.should_stop = True
+        timed = len(self.durations)
+        out_of_time = (self.max_seconds is not None and timed >= self.min_steps
+                       and sum(self.durations) >= self.max_seconds)
+        if timed == self.steps or out_of_time:
+            self.done = True
+            trainer.should_stop = trainer.should_stop or self.stop_fit
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Sum each timed batch's counts over the ranks (DDP: each rank saw its own part)."""

@@ -3,8 +3,10 @@
 ``python -m musebench.perf.throughput_cell --model M --preset P --out cell.json``
 builds the preset's model and data exactly as a bench run does (config, codec, datamodule,
 ``fit_statistics``), then for each ``--precision`` trains a fresh model (same seed) through a
-Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches
-(:class:`~musebench.perf.throughput.ThroughputMeter`), with validation, checkpoints and
+Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches (fewer once
+they took ``--max-seconds``; :class:`~musebench.perf.throughput.ThroughputMeter`), in the
+same fit followed by the ``--busy`` window (``32-true``) and the ``--profile`` batches
+(:class:`~musebench.perf.phases.Phases`), with validation, checkpoints and
 logging off so only training is measured; then times ``generate(--generate)`` with the
 model as initialised (a step costs what a trained model's does, but where a model learns how
 long its samples are, such as C-RNN-GAN's note durations, an untrained model's bars are few:
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -38,6 +41,7 @@ from musebench.experiments.trainer import RankSeed, ThreadsPerProcess, resolve_s
 from musebench.models import get_model
 from musebench.perf.contention import busy_processes
 from musebench.perf.operators import OperatorProfile
+from musebench.perf.phases import Phases
 from musebench.perf.throughput import (
     ThroughputMeter,
     peak_memory_bytes,
@@ -86,33 +90,65 @@ def fit_measured(model_name: str, config: dict[str, Any], data: Any, precision: 
     return trainer, peak_memory_bytes(device)
 
 
-def measure_training(model_name: str, config: dict[str, Any], data: Any, precision: str,
-                     devices: int, strategy: str, warmup: int, steps: int) -> dict[str, Any]:
-    """Throughput, FLOPs and peak memory of ``steps`` timed training batches of a fresh model
-    (:func:`fit_measured`). Returns the figures of :meth:`ThroughputMeter.result` plus
-    ``peak_memory_bytes``, ``world_size`` and ``threads`` (this process's torch threads).
+def measure_precision(model_name: str, config: dict[str, Any], data: Any, precision: str,
+                      devices: int, strategy: str, warmup: int, steps: int,
+                      max_seconds: float | None = None, busy: int = 0,
+                      profile: int = 0, count_flops: bool = True) -> dict[str, Any]:
+    """Every training figure of one precision, in one fit of a fresh model
+    (:func:`fit_measured`) whose measurements follow each other
+    (:class:`~musebench.perf.phases.Phases`): ``warmup`` batches, one FLOP-counted (with
+    ``count_flops``, in one process), up to ``steps`` timed (at least 3, at most
+    ``max_seconds`` once 3 are timed); then, with ``busy``, the same window beside that many
+    competing busy processes (after the one untimed batch every window starts with); then,
+    with ``profile``, that many batches under the profiler after one more.
+
+    Returns:
+        ``{"train": ...}``: :meth:`ThroughputMeter.result` plus ``peak_memory_bytes`` (of the
+        idle window), ``world_size`` and ``threads``; ``train_busy`` (the same, with
+        ``busy_processes``) and ``profile`` (:meth:`OperatorProfile.result`) when asked for;
+        ``is_global_zero``.
     """
-    meters: list[ThroughputMeter] = []
+    single = devices == 1
+    phases: list[tuple[Any, Any]] = []
 
-    def make_meter(model: Any) -> ThroughputMeter:
-        meters.append(ThroughputMeter(model.codec, warmup, steps, count_flops=devices == 1))
-        return meters[0]
+    def make_phases(model: Any) -> Phases:
+        phases.append((ThroughputMeter(model.codec, warmup, steps,
+                                       count_flops=single and count_flops,
+                                       max_seconds=max_seconds, stop_fit=False), None))
+        if busy and single:
+            phases.append((ThroughputMeter(model.codec, 0, steps, count_flops=False,
+                                           max_seconds=max_seconds, stop_fit=False),
+                           lambda: busy_processes(busy)))
+        if profile and single:
+            phases.append((OperatorProfile(warmup=1, batches=profile, stop_fit=False), None))
+        return Phases(phases)
 
-    trainer, memory = fit_measured(model_name, config, data, precision, devices, strategy,
-                                   make_meter)
-    meter = meters[0]
-    return {**meter.result(), "peak_memory_bytes": memory,
-            "world_size": trainer.world_size, "threads": torch.get_num_threads(),
-            "is_global_zero": trainer.is_global_zero}
+    callbacks: list[Phases] = []
+    trainer, _ = fit_measured(model_name, config, data, precision, devices, strategy,
+                              lambda model: callbacks.append(make_phases(model)) or callbacks[0])
+    memory = callbacks[0].peak_memory
+    common = {"world_size": trainer.world_size, "threads": torch.get_num_threads()}
+    result: dict[str, Any] = {
+        "train": {**phases[0][0].result(), "peak_memory_bytes": memory[0] if memory else None,
+                  **common},
+        "is_global_zero": trainer.is_global_zero}
+    for callback, _ in phases[1:]:
+        if isinstance(callback, ThroughputMeter):
+            result["train_busy"] = {"busy_processes": busy, **callback.result(), **common}
+        else:
+            result["profile"] = callback.result()
+    return result
 
 
-def profile_training(model_name: str, config: dict[str, Any], data: Any, precision: str,
-                     batches: int) -> dict[str, Any]:
-    """The top operators by self time of ``batches`` training batches after two warm-up
-    ones (:class:`~musebench.perf.operators.OperatorProfile`), in one process."""
-    profiler = OperatorProfile(warmup=2, batches=batches)
-    fit_measured(model_name, config, data, precision, 1, "auto", lambda model: profiler)
-    return profiler.result()
+def with_flops(figures: dict[str, Any], measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``figures`` of a precision whose batch FLOPs were not counted, with the FLOPs per
+    padded step counted under another precision in ``measured`` (a training step's
+    arithmetic does not depend on the precision it runs in) and the FLOP/s they give."""
+    if math.isfinite(figures["flops_per_padded_step"]) or not measured:
+        return figures
+    counted = next(iter(measured.values()))["flops_per_padded_step"]
+    return {**figures, "flops_per_padded_step": counted,
+            "achieved_flops_per_s": counted * figures["padded_steps_per_s"]}
 
 
 def measure_generation(model: Any, n: int, conditions: list,
@@ -136,7 +172,7 @@ def measure_generation(model: Any, n: int, conditions: list,
 def measure_cell(model_name: str, preset: str, precisions: list[str], devices: int = 1,
                  strategy: str = "auto", warmup: int = 2, steps: int = 5,
                  generate: int = 0, sample_set: bool = False, busy: int = 0,
-                 profile: int = 0) -> dict[str, Any] | None:
+                 profile: int = 0, max_seconds: float | None = None) -> dict[str, Any] | None:
     """Every figure of one (model, preset) cell; None on ranks other than 0.
 
     Args:
@@ -146,13 +182,14 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
         devices: Trainer devices (processes on CPU).
         strategy: Trainer strategy (``auto``, ``ddp``).
         warmup: untimed batches first.
-        steps: timed batches.
+        steps: timed batches (at most).
         generate: samples to generate and time (0: none).
         sample_set: also time the preset's own sample set (its config's ``generate``
             section: ``n`` and the other options), as ``generate_set``.
         busy: competing busy processes (:func:`~musebench.perf.contention.busy_processes`)
             beside a second ``32-true`` training measurement, ``train_busy`` (0: none).
         profile: training batches profiled per precision (``profile``, 0: none).
+        max_seconds: a timed window ends after this long once 3 batches are timed.
     """
     config = load_config(model_name, preset)
     data_root = os.environ.get("MUSEBENCH_DATA")
@@ -168,21 +205,18 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
                             "batch_size": config["data"]["batch_size"],
                             "trains": trains(config), "train": {}}
     if cell["trains"]:
-        for precision in precisions:
-            result = measure_training(model_name, config, data, precision, devices, strategy,
-                                      warmup, steps)
-            if not result.pop("is_global_zero"):
+        for index, precision in enumerate(precisions):
+            result = measure_precision(model_name, config, data, precision, devices, strategy,
+                                       warmup, steps, max_seconds,
+                                       busy if precision == "32-true" else 0, profile,
+                                       count_flops=index == 0)
+            if not result["is_global_zero"]:
                 return None
-            cell["train"][precision] = result
-        if busy and devices == 1:
-            with busy_processes(busy):
-                result = measure_training(model_name, config, data, "32-true", devices,
-                                          strategy, warmup, steps)
-            cell["train_busy"] = {"busy_processes": busy, **result}
-        if profile and devices == 1:
-            cell["profile"] = {precision: profile_training(model_name, config, data, precision,
-                                                           profile)
-                               for precision in precisions}
+            cell["train"][precision] = with_flops(result["train"], cell["train"])
+            if "train_busy" in result:
+                cell["train_busy"] = result["train_busy"]
+            if "profile" in result:
+                cell.setdefault("profile", {})[precision] = result["profile"]
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     if generate:
         cell["generate"] = measure_generation(model, generate, test)
@@ -202,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strategy", default="auto")
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="end a timed window after this long once 3 batches are timed")
     parser.add_argument("--generate", type=int, default=0)
     parser.add_argument("--sample-set", action="store_true",
                         help="also time the preset's own sample set (config's generate)")
@@ -213,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     cell = measure_cell(args.model, args.preset, args.precision, args.devices, args.strategy,
                         args.warmup, args.steps, args.generate, args.sample_set, args.busy,
-                        args.profile)
+                        args.profile, args.max_seconds)
     if cell is not None:
         write_atomically(args.out, json.dumps(cell, indent=1))
     return 0

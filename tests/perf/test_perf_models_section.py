@@ -18,7 +18,7 @@ def test_one_model_cell_gives_every_figure_and_ratio(monkeypatch: pytest.MonkeyP
                                                      capsys: pytest.CaptureFixture) -> None:
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     result = perf_models.run(models=["pianoroll_lstm"], presets=("smoke",),
-                             steps={"smoke": (0, 2)}, generate=1, peak_size=128)
+                             steps={"smoke": (0, 2)}, generate=1, peak_size=128, ddp=True)
     json.dumps(result, allow_nan=False)  # strict JSON: no NaN left
     peak = result["machine_peak"]
     assert peak["peak_fp32"] > 0 and peak["peak_bf16"] > 0
