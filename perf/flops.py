@@ -74,10 +74,29 @@ def recurrent_formulas() -> dict[Any, Callable[..., int]]:
             if hasattr(torch.ops.aten, name)}
 
 
+class _WholeProgram:
+    """Stands in for FlopCounterMode's module tracker: every FLOP is the whole program's
+    (``"Global"``, what ``get_total_flops`` sums). The tracker's backward hooks raise
+    ("A leaf node was passed to _will_engine_execute_node") on a training step that takes
+    the gradient of a gradient, as MuseGAN's WGAN-GP penalty does; a total needs no
+    per-module split."""
+
+    parents = frozenset({"Global"})
+
+    def __enter__(self) -> _WholeProgram:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def counting_flops() -> FlopCounterMode:
-    """A FlopCounterMode (no printout) that also counts fused recurrent layers: use it as a
-    context manager and read ``get_total_flops()`` after the block."""
-    return FlopCounterMode(display=False, custom_mapping=recurrent_formulas())
+    """A FlopCounterMode (no printout, totals only: :class:`_WholeProgram`) that also counts
+    fused recurrent layers: use it as a context manager and read ``get_total_flops()``
+    after the block."""
+    counter = FlopCounterMode(display=False, custom_mapping=recurrent_formulas())
+    counter.mod_tracker = _WholeProgram()
+    return counter
 
 
 def _synchronize(device: torch.device) -> None:

@@ -43,6 +43,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ PRECISIONS: tuple[str, ...] = ("32-true", "bf16-mixed")
 #: ``preset -> (warm-up batches, timed batches)``. 20 timed batches keep the median
 #: steady: with 6, MidiNet's standard bf16/fp32 ratio read 0.98 in one run and 0.51 in
 #: the next. The largest standard batch (biaxial on jsb) takes ~0.3 s on 2 CPU cores.
-STEPS: dict[str, tuple[int, int]] = {"smoke": (2, 20), "standard": (2, 20)}
+STEPS: dict[str, tuple[int, int]] = {"smoke": (1, 20), "standard": (1, 20)}
 #: A timed window ends after this many seconds once 3 batches are timed: a slow model's
 #: (biaxial: ~0.3 s a batch, more in bf16 on a CPU without bf16 instructions) figure rests
 #: on a few batches, a fast one's on all 20.
@@ -100,6 +101,64 @@ def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, 
             lines = [line for line in stderr.splitlines() if line.strip()]
             return {"error": lines[-1] if lines else f"exit status {returncode}"}
         return json.loads(out.read_text())
+
+
+def run_cells(models: list[str], preset: str, precisions: tuple[str, ...], warmup: int,
+              steps: int, generate: int, detail: list[str] | None = None,
+              timeout: float = CELL_TIMEOUT, poll_s: float = 0.5) -> dict[str, dict[str, Any]]:
+    """The cells of ``models`` at ``preset``, measured in turn by one :mod:`throughput_cell`
+    process (the imports paid once); ``model -> cell``.
+
+    A model that takes more than ``timeout`` seconds, or whose process dies (a crash, not
+    an exception: those are the cell's ``error``), gets ``{"error": ...}``; its process
+    group is killed and a new process measures the models after it.
+    """
+    cells: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="musebench-perf-") as folder:
+        while len(cells) < len(models):
+            remaining = [m for m in models if m not in cells]
+            command = [sys.executable, "-m", "musebench.perf.throughput_cell",
+                       "--model", *remaining, "--preset", preset, "--precision", *precisions,
+                       "--warmup", str(warmup), "--steps", str(steps),
+                       "--generate", str(generate), "--out", folder,
+                       "--max-seconds", str(MAX_SECONDS), *(detail or [])]
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.PIPE, text=True,
+                                       env=dict(os.environ, PYTHONWARNINGS="ignore"),
+                                       start_new_session=True)
+            failure = _follow(process, folder, remaining, cells, timeout, poll_s)
+            if failure is not None:
+                current = next(m for m in remaining if m not in cells)
+                cells[current] = {"error": failure}
+                print(f"  {current} {preset}: {failure}", flush=True)
+    return {m: cells[m] for m in models}
+
+
+def _follow(process: subprocess.Popen, folder: str, models: list[str],
+            cells: dict[str, dict[str, Any]], timeout: float, poll_s: float) -> str | None:
+    """Collect each ``<model>.json`` of ``process`` into ``cells`` as it appears; None when
+    it ended with all of them, else why it stopped (its group killed at a timeout)."""
+    last = time.monotonic()
+    while True:
+        for model in models:
+            path = Path(folder) / f"{model}.json"
+            if model not in cells and path.exists():
+                cells[model] = json.loads(path.read_text())
+                status = cells[model].get("error") or cells[model].get("skipped") or "ok"
+                print(f"  {model}: {status}", flush=True)
+                last = time.monotonic()
+        if all(m in cells for m in models):
+            process.communicate()
+            return None
+        if process.poll() is not None:
+            stderr = process.communicate()[1] or ""
+            lines = [line for line in stderr.splitlines() if line.strip()]
+            return lines[-1] if lines else f"exit status {process.returncode}"
+        if time.monotonic() - last > timeout:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            return f"timed out after {timeout:.0f} s"
+        time.sleep(poll_s)
 
 
 def run_group(command: list[str], timeout: float, env: dict[str, str]) -> tuple[int | None, str]:
@@ -263,16 +322,17 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
               "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")}
     print(f"config: {json.dumps(config)}", flush=True)
     first_peak = matmul_peak(device, peak_size)
-    result: dict[str, Any] = {"config": config, "models": {}}
-    for model in models or list(MODELS):
-        result["models"][model] = {}
-        for preset in presets:
-            warmup, timed = steps[preset]
-            extra = (["--busy", str(BUSY), "--profile", str(PROFILE_BATCHES), "--sample-set"]
-                     if detail and preset == DETAIL_PRESET else None)
-            # the detail preset times its own sample set instead of ``generate`` samples
-            cell = run_cell(model, preset, PRECISIONS, warmup, timed,
-                            generate if extra is None else 0, detail=extra)
+    models = list(models or MODELS)
+    result: dict[str, Any] = {"config": config, "models": {m: {} for m in models}}
+    for preset in presets:
+        warmup, timed = steps[preset]
+        extra = (["--busy", str(BUSY), "--profile", str(PROFILE_BATCHES), "--sample-set"]
+                 if detail and preset == DETAIL_PRESET else None)
+        print(f"preset {preset}:", flush=True)
+        # the detail preset times its own sample set instead of ``generate`` samples
+        cells = run_cells(models, preset, PRECISIONS, warmup, timed,
+                          generate if extra is None else 0, detail=extra)
+        for model, cell in cells.items():
             if ddp and preset == DDP_PRESET and cell.get("trains") and ddp_unavailable(device):
                 cell["ddp"] = {"skipped": ddp_unavailable(device)}
             elif ddp and preset == DDP_PRESET and cell.get("trains"):
@@ -284,8 +344,6 @@ def run(models: list[str] | None = None, presets: tuple[str, ...] = PRESETS,
                     figures.get("samples_per_s"),
                     cell["train"].get("32-true", {}).get("samples_per_s"))
             result["models"][model][preset] = cell
-            status = cell.get("error") or cell.get("skipped") or "ok"
-            print(f"  {model} {preset}: {status}", flush=True)
     peaks = best_peak([first_peak, matmul_peak(device, peak_size)])
     print("matmul peak ({}x{}, best of {} at the start and {} at the end): {}".format(
         peaks["size"], peaks["size"], peaks["repeats"], peaks["repeats"],

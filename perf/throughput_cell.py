@@ -14,9 +14,12 @@ its bars/s says little, its samples/s is given too). A model whose
 config trains 0 epochs (it learns in ``fit_statistics``) is measured on generation only.
 Rank 0 writes the figures as JSON to ``--out``.
 
-A fresh process per cell makes the peak memory that of this model alone, and lets
-``--devices 2 --strategy ddp`` work as in a bench run: Lightning's launcher re-runs this same
-command once per extra rank (hence the ``__main__`` guard).
+Several ``--model`` names are measured in turn in one process (``--out`` an existing
+folder: one ``<model>.json`` each as it finishes, an exception its ``error``): ``make perf`` pays the imports once. Each
+measurement resets the peak memory it reports (:func:`~musebench.perf.throughput.
+reset_peak_memory`), so it is that of one model's fit. ``--devices 2 --strategy ddp`` works
+as in a bench run: Lightning's launcher re-runs this same command once per extra rank
+(hence the ``__main__`` guard).
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
     ``count_flops``, in one process), up to ``steps`` timed (at least 3, at most
     ``max_seconds`` once 3 are timed); then, with ``busy``, the same window beside that many
     competing busy processes (after the one untimed batch every window starts with); then,
-    with ``profile``, that many batches under the profiler after one more.
+    with ``profile``, the next that many batches under the profiler.
 
     Returns:
         ``{"train": ...}``: :meth:`ThroughputMeter.result` plus ``peak_memory_bytes`` (of the
@@ -120,7 +123,7 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
                                            max_seconds=max_seconds, stop_fit=False),
                            lambda: busy_processes(busy)))
         if profile and single:
-            phases.append((OperatorProfile(warmup=1, batches=profile, stop_fit=False), None))
+            phases.append((OperatorProfile(warmup=0, batches=profile, stop_fit=False), None))
         return Phases(phases)
 
     callbacks: list[Phases] = []
@@ -229,7 +232,8 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--model", nargs="+", required=True,
+                        help="models measured in turn in this process")
     parser.add_argument("--preset", required=True)
     parser.add_argument("--precision", nargs="+", default=["32-true"])
     parser.add_argument("--devices", type=int, default=1)
@@ -245,13 +249,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="competing busy processes beside a second 32-true measurement")
     parser.add_argument("--profile", type=int, default=0,
                         help="training batches profiled per precision (operator table)")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True,
+                        help="the cell's JSON file; an existing folder: one <model>.json "
+                             "each, written as each model finishes")
     args = parser.parse_args(argv)
-    cell = measure_cell(args.model, args.preset, args.precision, args.devices, args.strategy,
-                        args.warmup, args.steps, args.generate, args.sample_set, args.busy,
-                        args.profile, args.max_seconds)
-    if cell is not None:
-        write_atomically(args.out, json.dumps(cell, indent=1))
+    folder = args.out.is_dir()
+    if len(args.model) > 1 and not folder:
+        parser.error(f"--out {args.out}: several models need an existing folder")
+    for model in args.model:
+        try:
+            cell = measure_cell(model, args.preset, args.precision, args.devices,
+                                args.strategy, args.warmup, args.steps, args.generate,
+                                args.sample_set, args.busy, args.profile, args.max_seconds)
+        except Exception as error:  # noqa: BLE001 - one model's failure is its cell's figure
+            if not folder:
+                raise
+            cell = {"error": f"{type(error).__name__}: {error}"}
+        if cell is not None:
+            write_atomically(args.out / f"{model}.json" if folder else args.out,
+                             json.dumps(cell, indent=1))
     return 0
 
 

@@ -66,3 +66,15 @@ def test_a_slow_backend_is_measured_on_a_product_that_fits_the_time() -> None:
     assert fitting_size(0.3e9, 2048, seconds=0.5) == 384  # (0.3e9 * 0.5 / 2) ** (1/3) = 421
     assert fitting_size(1e3, 2048, seconds=0.5, probe=256) == 256  # never below the probe
     assert fitting_size(1e12, 128, seconds=0.5, probe=256) == 128  # never above the size
+
+
+def test_a_step_with_the_gradient_of_a_gradient_is_counted() -> None:
+    """WGAN-GP's penalty (MuseGAN): autograd.grad with create_graph on an interpolate that
+    is a leaf. FlopCounterMode's module tracker raised here; the totals need none."""
+    critic = torch.nn.Linear(8, 1)
+    mixed = torch.rand(4, 8, requires_grad=True)
+    with counting_flops() as counter:
+        score = critic(mixed).sum()
+        (gradient,) = torch.autograd.grad(score, mixed, create_graph=True)
+        (gradient.norm(dim=1) - 1).pow(2).mean().backward()
+    assert counter.get_total_flops() >= 2 * 4 * 8  # at least the forward's product

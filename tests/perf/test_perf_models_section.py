@@ -115,3 +115,18 @@ def test_a_finished_command_gives_its_status_and_stderr() -> None:
     code = "import sys; sys.stderr.write('boom\\n'); sys.exit(3)"
     assert perf_models.run_group([sys.executable, "-c", code], 60.0, dict(os.environ)) == (
         3, "boom\n")
+
+
+@pytest.mark.slow
+def test_one_process_measures_the_models_in_turn_and_a_failure_stays_in_its_cell(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception is the model's own ``error``, the next model is still measured; a model
+    past the timeout has its process killed and the models after it get a new one."""
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cells = perf_models.run_cells(["no_such_model", "pianoroll_lstm"], "smoke",
+                                  ("32-true",), 0, 2, 1)
+    assert "no config for model 'no_such_model'" in cells["no_such_model"]["error"]
+    assert cells["pianoroll_lstm"]["train"]["32-true"]["batches_timed"] == 2
+    late = perf_models.run_cells(["pianoroll_lstm", "markov"], "smoke", ("32-true",), 0, 2,
+                                 1, timeout=0.0)
+    assert all(cell["error"] == "timed out after 0 s" for cell in late.values())
