@@ -103,7 +103,19 @@ def machine_line(perf: dict[str, Any]) -> str:
                      f"({peak.get('size')}x{peak.get('size')}, {peak.get('threads')} threads): "
                      f"fp32 {_format(peak.get('peak_fp32'), 1e9)} GFLOP/s, "
                      f"bf16 {_format(peak.get('peak_bf16'), 1e9)} GFLOP/s")
-    return " ".join(p for p in parts if p).replace(" ;", ";")
+    return " ".join(p for p in parts if p).replace(" ;", ";") + bf16_note(peak)
+
+
+def bf16_note(peak: dict[str, Any]) -> str:
+    """Why bf16-mixed cannot beat fp32 here, when the measured peaks say so: a bf16 matmul
+    peak under the fp32 one (a CPU without bf16 instructions, such as AVX2 only, runs bf16
+    products in slow emulation, and bf16-mixed adds casts to fp32 kernels); else nothing."""
+    fp32, bf16 = peak.get("peak_fp32"), peak.get("peak_bf16")
+    if not fp32 or not bf16 or bf16 >= fp32:
+        return ""
+    return (f". bf16-mixed cannot pay off on this machine: its bf16 matmul peak is "
+            f"{bf16 / fp32:.0%} of its fp32 one (no bf16 instructions), so bf16/fp32 below 1 "
+            "measures the casts and emulation, not the models")
 
 
 def performance_markdown(perf: dict[str, Any]) -> str:

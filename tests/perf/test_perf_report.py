@@ -90,3 +90,11 @@ def test_leaderboard_command_reads_perf_json_beside_the_results(tmp_path: Path, 
     assert main(["leaderboard", "--results", str(store), "--no-reference",
                  "--format", fmt]) == 0
     assert "tinylstm" in capsys.readouterr().out
+
+
+def test_the_report_says_why_bf16_cannot_pay_off_where_its_peak_is_below_fp32s() -> None:
+    from musebench.leaderboard.performance import bf16_note
+
+    assert bf16_note({"peak_fp32": 4.0e11, "peak_bf16": 8.0e11}) == ""
+    note = bf16_note({"peak_fp32": 1.14e11, "peak_bf16": 2.0e9})  # this machine, AVX2 only
+    assert "bf16 matmul peak is 2% of its fp32 one" in note
