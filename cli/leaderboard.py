@@ -17,7 +17,7 @@ holds the listening test's ranking when there are votes (``--arena DB``, default
 ``arena.sqlite`` beside the results store).
 ``musebench leaderboard --cards`` instead rewrites the official results in every model card
 (``docs/models/*.md``) from the checked-in official store
-(:mod:`musebench.leaderboard.cards`) and names the cards it changed.
+(:mod:`musebench.experiments.model_cards`) and names the cards it changed.
 """
 
 from __future__ import annotations
@@ -223,8 +223,8 @@ def official_tables(args: argparse.Namespace) -> str:
 
 def write_cards(args: argparse.Namespace) -> int:
     """``--cards``: every model card's official results from the official store."""
+    from musebench.experiments.model_cards import update_cards
     from musebench.experiments.tracks import PROTOCOL, load_protocol
-    from musebench.leaderboard.cards import update_cards
     from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
 
     changed = update_cards(read_rows(OFFICIAL_RESULTS), load_protocol(args.protocol or PROTOCOL))

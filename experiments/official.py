@@ -38,14 +38,15 @@ FIGURES_KEPT = 2
 
 
 def _class_files(cls: type) -> list[Path]:
-    """The source files of ``cls`` and its bases that belong to musebench."""
+    """The source files of ``cls`` and its bases that belong to musebench: by module name,
+    not by folder, since a clone's ``make install`` puts its ``.venv`` (torch, Lightning)
+    inside the package's folder, where those bases' files would join the hash."""
     files = []
     for klass in cls.__mro__:
-        try:
-            path = Path(inspect.getfile(klass)).resolve()
-        except TypeError:
+        if klass.__module__.partition(".")[0] != "musebench":
             continue
-        if path.is_relative_to(_PACKAGE) and path not in files:
+        path = Path(inspect.getfile(klass)).resolve()
+        if path not in files:
             files.append(path)
     return files
 

@@ -110,6 +110,17 @@ def test_code_hash_follows_the_model_file() -> None:
         "markov", "bach", "smoke")
 
 
+def test_code_hash_reads_musebench_files_only_wherever_the_venv_lies(monkeypatch) -> None:
+    """A clone's ``make install`` puts ``.venv`` inside the package's folder: the bases from
+    torch and Lightning then sat under it and joined the hash, so a clean clone saw every
+    official row as stale. Here every file is under the package folder ("/")."""
+    from musebench.models import get_model
+
+    monkeypatch.setattr(official, "_PACKAGE", Path("/"))
+    files = official._class_files(get_model("rnn_nade"))
+    assert [f.name for f in files] == ["rnn_nade.py", "likelihood_generator.py", "base.py"]
+
+
 def test_dirty_tree_is_refused(tmp_path: Path) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],

@@ -15,7 +15,7 @@ the rows were made at, the training budget and minutes a run, and which rows no 
 match today's code or config (a row's config and code hash against what the grid would
 record now, :func:`musebench.experiments.official.pending`): those are stale, kept until
 the grid re-runs them. :func:`update_cards` rewrites every marked block;
-``tests/leaderboard/test_cards.py`` checks that the committed cards equal what it writes.
+``tests/experiments/test_model_cards.py`` checks that the committed cards equal what it writes.
 """
 
 from __future__ import annotations

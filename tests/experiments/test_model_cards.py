@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from musebench.experiments.config import config_hash
+from musebench.experiments.model_cards import CARDS, card_models, results_block, update_cards
 from musebench.experiments.official import cell_config
 from musebench.experiments.tracks import Cell, load_protocol
-from musebench.leaderboard.cards import CARDS, card_models, results_block, update_cards
 from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
 from musebench.models import MODELS, get_model
 from musebench.models.count_baseline import CountBaseline
