@@ -2,14 +2,16 @@
 
 For every model in :data:`musebench.models.MODELS` (no model is special-cased) at the
 standard preset (``--presets smoke standard`` adds the smoke one; the preset's model size,
-batch size and data set), one fresh process (:mod:`musebench.perf.throughput_cell`)
-measures:
+batch size and data set), one process (:mod:`musebench.perf.throughput_cell`, started once
+for all the models of a preset, :func:`run_cells`) measures:
 
 - training throughput in samples/s and time steps/s (the codec's steps: frames, events,
-  tokens, 16 per MidiNet bar; padding excluded), the median of the rates of a fixed number
-  of batches after a warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate, ``training_step``
-  with manual GAN optimisation, backward, optimiser), at ``32-true`` and ``bf16-mixed``;
-- achieved FLOP/s: matmul FLOPs of one training batch (``FlopCounterMode`` plus analytic
+  tokens, 16 per MidiNet bar; padding excluded), the median of the rates of the timed
+  batches after a warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate,
+  ``training_step`` with manual GAN optimisation, backward, optimiser), at ``32-true`` and
+  ``bf16-mixed``, and at ``32-true`` beside one competing busy process (busy/idle);
+- the top operators of a profiled training batch by self time, per precision;
+- achieved FLOP/s: matmul FLOPs of one fp32 training batch (``FlopCounterMode`` plus analytic
   formulas for the fused LSTM kernels it misses, :mod:`musebench.perf.flops`) times
   batches/s, as a fraction of this machine's matmul peak of that precision, measured at the
   start and at the end of this same section, the faster kept
