@@ -86,7 +86,8 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
         official = Path(store).resolve() == OFFICIAL_RESULTS.resolve()
         rows += [dict(row, store_dir=str(Path(store).resolve().parent), official=official)
                  for row in read_rows(store)]
-    datasets = sorted({r["dataset"] for r in rows} | ({args.dataset} if args.dataset else set()))
+    # --dataset shows one data set: the others' reference rows would be built and dropped
+    datasets = [args.dataset] if args.dataset else sorted({r["dataset"] for r in rows})
     if not args.no_reference:
         for dataset in datasets:
             # one reference per view of the runs shown (rows before views were full-piece)

@@ -65,7 +65,27 @@ def test_leaderboard_official_without_the_data_still_shows_the_runs(tmp_path: Pa
     store.write_text(json.dumps(row) + "\n")
     env = {k: v for k, v in os.environ.items() if k != "MUSEBENCH_DATA"}
     result = musebench("leaderboard", "--official", "--protocol", str(protocol),
-                       "--results", str(store), env=env)
+                       "--results", str(store), "--dataset", "jsb", env=env)
     assert result.returncode == 0, result.stderr
     assert "no full reference row for jsb" in result.stderr and "MUSEBENCH_DATA" in result.stderr
     assert "| lstm | 1 |" in result.stdout
+
+
+def test_dataset_option_builds_only_that_reference(tmp_path: Path, monkeypatch) -> None:
+    """``--dataset jsb`` shows jsb only: the reference rows of the other data sets in the
+    stores (here bach, a parse and a scoring) are not built."""
+    import argparse
+
+    from musebench.cli import leaderboard
+
+    store = tmp_path / "runs.jsonl"
+    store.write_text("".join(json.dumps({"run_id": f"r{d}", "dataset": d, "model": "m",
+                                         "preset": "smoke", "seed": 0, "metrics": {"x": 1.0}})
+                             + "\n" for d in ("bach", "jsb")))
+    built = []
+    monkeypatch.setattr(leaderboard, "reference_row",
+                        lambda dataset, root, view: built.append(dataset))
+    args = argparse.Namespace(results=[store], official=False, dataset="jsb",
+                              no_reference=False, data_root=None)
+    leaderboard.collect_rows(args)
+    assert built == ["jsb"]
