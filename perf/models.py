@@ -81,6 +81,18 @@ PROFILE_BATCHES = 1
 CELL_TIMEOUT = 600
 
 
+def cell_command(models: list[str], preset: str, precisions: tuple[str, ...], warmup: int,
+                 steps: int, generate: int, out: Path, detail: list[str] | None,
+                 *options: str) -> list[str]:
+    """The :mod:`throughput_cell` command line measuring ``models`` into ``out`` (a file
+    for one model, a folder for several), timed windows ending after :data:`MAX_SECONDS`;
+    ``detail`` and ``options`` appended."""
+    return [sys.executable, "-m", "musebench.perf.throughput_cell", "--model", *models,
+            "--preset", preset, "--precision", *precisions, "--warmup", str(warmup),
+            "--steps", str(steps), "--generate", str(generate), "--out", str(out),
+            "--max-seconds", str(MAX_SECONDS), *options, *(detail or [])]
+
+
 def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, steps: int,
              generate: int, devices: int = 1, strategy: str = "auto",
              detail: list[str] | None = None) -> dict[str, Any]:
@@ -89,12 +101,8 @@ def run_cell(model: str, preset: str, precisions: tuple[str, ...], warmup: int, 
     ``--sample-set``)."""
     with tempfile.TemporaryDirectory(prefix="musebench-perf-") as folder:
         out = Path(folder) / "cell.json"
-        command = [sys.executable, "-m", "musebench.perf.throughput_cell",
-                   "--model", model, "--preset", preset, "--precision", *precisions,
-                   "--warmup", str(warmup), "--steps", str(steps), "--generate", str(generate),
-                   "--devices", str(devices), "--strategy", strategy, "--out", str(out),
-                   "--max-seconds", str(MAX_SECONDS),
-                   *(detail or [])]
+        command = cell_command([model], preset, precisions, warmup, steps, generate, out,
+                               detail, "--devices", str(devices), "--strategy", strategy)
         returncode, stderr = run_group(command, CELL_TIMEOUT,
                                        dict(os.environ, PYTHONWARNINGS="ignore"))
         if returncode is None:
@@ -119,11 +127,8 @@ def run_cells(models: list[str], preset: str, precisions: tuple[str, ...], warmu
     with tempfile.TemporaryDirectory(prefix="musebench-perf-") as folder:
         while len(cells) < len(models):
             remaining = [m for m in models if m not in cells]
-            command = [sys.executable, "-m", "musebench.perf.throughput_cell",
-                       "--model", *remaining, "--preset", preset, "--precision", *precisions,
-                       "--warmup", str(warmup), "--steps", str(steps),
-                       "--generate", str(generate), "--out", folder,
-                       "--max-seconds", str(MAX_SECONDS), *(detail or [])]
+            command = cell_command(remaining, preset, precisions, warmup, steps, generate,
+                                   Path(folder), detail)
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.PIPE, text=True,
                                        env=dict(os.environ, PYTHONWARNINGS="ignore"),

@@ -112,34 +112,35 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
         ``is_global_zero``.
     """
     single = devices == 1
-    phases: list[tuple[Any, Any]] = []
+    parts: dict[str, Any] = {}
 
     def make_phases(model: Any) -> Phases:
-        phases.append((ThroughputMeter(model.codec, warmup, steps,
-                                       count_flops=single and count_flops,
-                                       max_seconds=max_seconds, stop_fit=False), None))
+        parts["idle"] = ThroughputMeter(model.codec, warmup, steps,
+                                        count_flops=single and count_flops,
+                                        max_seconds=max_seconds, stop_fit=False)
+        phases: list[tuple[Any, Any]] = [(parts["idle"], None)]
         if busy and single:
-            phases.append((ThroughputMeter(model.codec, 0, steps, count_flops=False,
-                                           max_seconds=max_seconds, stop_fit=False),
-                           lambda: busy_processes(busy)))
+            parts["busy"] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
+                                            max_seconds=max_seconds, stop_fit=False)
+            phases.append((parts["busy"], lambda: busy_processes(busy)))
         if profile and single:
-            phases.append((OperatorProfile(warmup=0, batches=profile, stop_fit=False), None))
-        return Phases(phases)
+            parts["profile"] = OperatorProfile(warmup=0, batches=profile, stop_fit=False)
+            phases.append((parts["profile"], None))
+        parts["phases"] = Phases(phases)
+        return parts["phases"]
 
-    callbacks: list[Phases] = []
     trainer, _ = fit_measured(model_name, config, data, precision, devices, strategy,
-                              lambda model: callbacks.append(make_phases(model)) or callbacks[0])
-    memory = callbacks[0].peak_memory
+                              make_phases)
+    memory = parts["phases"].peak_memory
     common = {"world_size": trainer.world_size, "threads": torch.get_num_threads()}
     result: dict[str, Any] = {
-        "train": {**phases[0][0].result(), "peak_memory_bytes": memory[0] if memory else None,
+        "train": {**parts["idle"].result(), "peak_memory_bytes": memory[0] if memory else None,
                   **common},
         "is_global_zero": trainer.is_global_zero}
-    for callback, _ in phases[1:]:
-        if isinstance(callback, ThroughputMeter):
-            result["train_busy"] = {"busy_processes": busy, **callback.result(), **common}
-        else:
-            result["profile"] = callback.result()
+    if "busy" in parts:
+        result["train_busy"] = {"busy_processes": busy, **parts["busy"].result(), **common}
+    if "profile" in parts:
+        result["profile"] = parts["profile"].result()
     return result
 
 
