@@ -76,6 +76,16 @@ class EpochShuffleSampler(RandomSampler):
         yield from torch.randperm(len(self.data_source), generator=rng).tolist()
 
 
+def batch_timesteps(batch: dict[str, torch.Tensor], codec: Codec) -> int:
+    """Time steps of a collated ``batch`` of ``codec`` in the unit of
+    :meth:`MusicDataModule.timesteps` (indices along the first ``time_keys`` array), padding
+    excluded: the ``lengths`` collate adds where examples differ, else batch x length."""
+    if "lengths" in batch:
+        return int(batch["lengths"].sum())
+    times = batch[codec.time_keys[0]]
+    return int(times.shape[0]) * int(times.shape[1])
+
+
 class MusicDataModule(pl.LightningDataModule):
     """Pieces of one source, encoded by one codec, as Lightning dataloaders.
 

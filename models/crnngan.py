@@ -55,6 +55,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from musebench.datasets.codecs.note_events import NoteEventCodec
+from musebench.datasets.datamodule import batch_timesteps
 from musebench.datasets.piece import Piece
 from musebench.models.base import MusicGenerator
 from musebench.models.cpu_bf16_lstm import LSTM
@@ -342,8 +343,8 @@ class CRNNGAN(MusicGenerator):
         real = self.to_model_space(batch["events"].float())
         h = self.hparams
         if self.pretraining():
-            events = int(batch["lengths"].sum()) if "lengths" in batch else real.shape[0] * real.shape[1]
-            self.schedule["pretrained_timesteps"] += events * self.trainer.world_size
+            self.schedule["pretrained_timesteps"] += (batch_timesteps(batch, self.codec)
+                                                      * self.trainer.world_size)
             real = real[:, :self.pretrain_length(self.current_epoch, real.shape[1])]
             loss = self.mle_loss(real)
             self._step(opt_g, loss + l2_penalty(self.generator_net, h.l2))

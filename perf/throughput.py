@@ -34,6 +34,7 @@ import pytorch_lightning as pl
 import torch
 
 from musebench.datasets.codecs import Codec
+from musebench.datasets.datamodule import batch_timesteps
 from musebench.perf.flops import counting_flops
 
 _STATUS = Path("/proc/self/status")
@@ -50,8 +51,8 @@ def time_steps(batch: dict[str, torch.Tensor], codec: Codec) -> tuple[int, int, 
     """
     times = batch[codec.time_keys[0]]
     samples, length = int(times.shape[0]), int(times.shape[1])
-    real = int(batch["lengths"].sum()) if "lengths" in batch else samples * length
-    return samples, real * codec.steps_per_index, samples * length * codec.steps_per_index
+    return (samples, batch_timesteps(batch, codec) * codec.steps_per_index,
+            samples * length * codec.steps_per_index)
 
 
 def reset_peak_memory(device: torch.device) -> None:
