@@ -1,11 +1,14 @@
 """``musebench official``: the official grid of the tracks protocol (``make official``).
 
 ``musebench official [--tracks T ...] [--datasets D ...] [--models M ...] [--seeds S ...]
-[--preset P] [--protocol FILE] [--results FILE] [--out DIR] [--dry-run] [--allow-dirty]`` lists the (track, dataset,
+[--preset P] [--protocol FILE] [--results FILE] [--out DIR] [--dry-run] [--allow-dirty]
+[--rehash]`` lists the (track, dataset,
 model, seed) cells, skips those whose row is already in the store with the same config
 and code hash, states the total estimated cost, and runs the rest
 (:mod:`musebench.experiments.official`). Official rows need a clean git tree;
-``--allow-dirty`` is for trials and refuses the checked-in official store.
+``--allow-dirty`` is for trials and refuses the checked-in official store. ``--rehash``
+runs nothing: it recomputes the store's code hashes from the files at each row's commit
+(after the hash's definition changed) and rewrites the store.
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="state the plan, run nothing")
     parser.add_argument("--allow-dirty", action="store_true",
                         help="run from uncommitted code (rows marked clean_tree=false)")
+    parser.add_argument("--rehash", action="store_true",
+                        help="recompute the store's code hashes at each row's commit, run nothing")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from musebench.experiments import official, tracks
-    from musebench.leaderboard.store import OFFICIAL_RESULTS, check_store, read_rows
+    from musebench.leaderboard.store import OFFICIAL_RESULTS, check_store, read_rows, rewrite_rows
 
     protocol = tracks.load_protocol(args.protocol or tracks.PROTOCOL)
     if args.preset:
@@ -46,9 +51,15 @@ def run(args: argparse.Namespace) -> int:
     store = args.results or OFFICIAL_RESULTS
     if args.allow_dirty and store.resolve() == OFFICIAL_RESULTS.resolve():
         raise ValueError("--allow-dirty cannot write the official store; pass --results FILE")
+    check_store(store)
+    if args.rehash:
+        rows = read_rows(store)
+        changed = official.rehash(rows)
+        rewrite_rows(rows, store)
+        print(f"official: {changed} of {len(rows)} code hash(es) changed in {store}")
+        return 0
     if not args.allow_dirty and not args.dry_run:
         official.check_clean_tree()
-    check_store(store)
     caps = tracks.capabilities(protocol.preset)
     cells = tracks.cells(protocol, caps, args.tracks, args.seeds, args.datasets, args.models)
     todo, skipped = official.pending(cells, read_rows(store) if store.exists() else [],

@@ -2,8 +2,13 @@
 model, seed) cell of the tracks protocol at its preset, resumable and reproducible.
 
 - Each row records its commit and a **code hash** (:func:`code_hash`) of the source files
-  it depends on: the model class and its bases, its codec class and its bases, the data
-  source, and the scorer (``metrics/`` and the scoring path of ``experiments/``).
+  it depends on: the model class and its bases, its codec class and its bases, every
+  module of ``models/`` and ``datasets/codecs/`` that these import (their layers and
+  helpers), the data source, and the scorer (``metrics/`` and the scoring path of
+  ``experiments/``). The shared training loop (bench, trainer, data module) is not in it:
+  a change there re-runs nothing, and the row's commit says which one made it.
+- :func:`rehash` recomputes stored rows' code hashes from the files at each row's own
+  commit (``musebench official --rehash``), for when the hash's definition changes.
 - A cell whose row is already in the store with the same config hash and code hash is
   skipped (:func:`pending`), so the grid runs in parts and resumes; a change to a model
   re-runs only that model's cells.
@@ -16,6 +21,7 @@ model, seed) cell of the tracks protocol at its preset, resumable and reproducib
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import inspect
@@ -33,6 +39,8 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 SCORER_FILES: tuple[str, ...] = ("metrics/*.py", "experiments/scoring.py",
                                  "experiments/conditions.py", "experiments/fair.py",
                                  "datasets/views.py", "datasets/piece.py")
+#: Packages whose modules, imported by a model or its codec, belong to that model's code.
+HELPER_PACKAGES: tuple[str, ...] = ("musebench.models", "musebench.datasets.codecs")
 #: Figures a model drew of its samples (``write_figures``) kept beside an official row.
 FIGURES_KEPT = 2
 
@@ -51,16 +59,49 @@ def _class_files(cls: type) -> list[Path]:
     return files
 
 
+def _module_file(module: str) -> Path | None:
+    """The file of the musebench module named ``module`` (a package: its ``__init__.py``)."""
+    base = _PACKAGE.joinpath(*module.split(".")[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path.resolve()
+    return None
+
+
+def _imported_helpers(path: Path) -> set[Path]:
+    """Files of the :data:`HELPER_PACKAGES` modules that ``path`` imports by name (at any
+    depth in the file, function-level imports too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
+                 else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        for name in names:
+            if name.startswith(HELPER_PACKAGES) and (file := _module_file(name)) is not None:
+                found.add(file)
+    return found
+
+
+def _with_helpers(files: set[Path]) -> set[Path]:
+    """``files`` and, transitively, every helper module they import."""
+    todo, seen = list(files), set(files)
+    while todo:
+        for helper in _imported_helpers(todo.pop()) - seen:
+            seen.add(helper)
+            todo.append(helper)
+    return seen
+
+
 @functools.cache
 def dependency_files(model: str, dataset: str, preset: str) -> tuple[Path, ...]:
-    """Files a cell's numbers depend on: model, codec, data source, scorer (sorted; which
-    files, not their contents, so it is worked out once per process)."""
+    """Files a cell's numbers depend on: model and codec with their bases and helper
+    modules, data source, scorer (sorted; which files, not their contents, so it is
+    worked out once per process)."""
     from musebench.datasets.sources import SOURCES
     from musebench.models import get_model
 
     model_cls = get_model(model)
     codec_cls = type(model_cls(**load_config(model, preset)["model"]).codec)
-    files = set(_class_files(model_cls)) | set(_class_files(codec_cls))
+    files = _with_helpers(set(_class_files(model_cls)) | set(_class_files(codec_cls)))
     source = SOURCES.get(dataset.split(":")[0])
     if source is not None:
         module = source.partition(":")[0] if isinstance(source, str) else source.__module__
@@ -70,15 +111,65 @@ def dependency_files(model: str, dataset: str, preset: str) -> tuple[Path, ...]:
     return tuple(sorted(files))
 
 
-def code_hash(model: str, dataset: str, preset: str) -> str:
+def _read_worktree(relative: str) -> bytes | None:
+    path = _PACKAGE / relative
+    return path.read_bytes() if path.exists() else None
+
+
+def code_hash(model: str, dataset: str, preset: str,
+              read: Callable[[str], bytes | None] = _read_worktree) -> str:
     """SHA-256 (16 hex digits) of the files of :func:`dependency_files`, by their paths
-    relative to the package and their bytes."""
+    relative to the package and their bytes as ``read`` gives them (default: today's
+    files; a missing file is left out)."""
     digest = hashlib.sha256()
     for path in dependency_files(model, dataset, preset):
-        if path.exists():
-            digest.update(str(path.relative_to(_PACKAGE)).encode() + b"\0")
-            digest.update(path.read_bytes())
+        relative = path.relative_to(_PACKAGE).as_posix()
+        content = read(relative)
+        if content is not None:
+            digest.update(relative.encode() + b"\0")
+            digest.update(content)
     return digest.hexdigest()[:16]
+
+
+def _reader_at(commit: str, folder: Path) -> Callable[[str], bytes | None]:
+    """A ``read`` for :func:`code_hash` giving the files as they were at ``commit`` of the
+    repository holding ``folder`` (the package is its root)."""
+    @functools.cache
+    def read(relative: str) -> bytes | None:
+        shown = subprocess.run(["git", "show", f"{commit}:{relative}"], cwd=folder,
+                               capture_output=True, timeout=30)
+        return shown.stdout if shown.returncode == 0 else None
+    return read
+
+
+def rehash(rows: list[dict[str, Any]], folder: Path = _PACKAGE) -> int:
+    """Recompute, in place, the code hash of every official row made from a clean tree at a
+    recorded commit, from the files at that commit (today's definition of which files:
+    :func:`dependency_files`); the number of hashes that changed. Rows from a dirty tree
+    keep theirs, as their files are nowhere to read.
+
+    Raises:
+        RuntimeError: a row's commit is not in the repository (named with the cell).
+    """
+    readers: dict[str, Callable[[str], bytes | None]] = {}
+    changed = 0
+    for row in rows:
+        commit = row.get("git_commit")
+        if not row.get("official") or not row.get("clean_tree") or not commit:
+            continue
+        if commit not in readers:
+            known = subprocess.run(["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=folder,
+                                   capture_output=True, timeout=30)
+            if known.returncode != 0:
+                raise RuntimeError(f"row {row.get('dataset')}/{row.get('model')}/seed "
+                                   f"{row.get('seed')}: commit {commit} is not in {folder}'s "
+                                   "history; fetch it before rehashing")
+            readers[commit] = _reader_at(commit, folder)
+        new = code_hash(row["model"], row["dataset"], row["protocol_preset"],
+                        readers[commit])
+        changed += new != row.get("code_hash")
+        row["code_hash"] = new
+    return changed
 
 
 def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:

@@ -93,6 +93,22 @@ def append_row(row: dict[str, Any], path: Path | None = None, timeout: float = 6
     return path
 
 
+def rewrite_rows(rows: list[dict[str, Any]], path: Path | None = None,
+                 timeout: float = 60.0) -> Path:
+    """Replace the store at ``path`` by ``rows`` (one sorted-key JSON line each), under the
+    store's lock and atomically, so a failure leaves the old store whole.
+
+    Raises:
+        filelock.Timeout: another writer held the lock for ``timeout`` seconds.
+        OSError: the store cannot be written.
+    """
+    path = store_target(path)
+    text = b"".join(strict_json(row, sort_keys=True).encode() + b"\n" for row in rows)
+    with FileLock(str(path) + ".lock", timeout=timeout):
+        write_atomically(path, text)
+    return path
+
+
 def _superseded(line: bytes, folder: Any,
                 replaces: Callable[[dict[str, Any]], bool] | None) -> bool:
     if folder is None and replaces is None:

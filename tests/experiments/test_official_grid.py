@@ -121,6 +121,58 @@ def test_code_hash_reads_musebench_files_only_wherever_the_venv_lies(monkeypatch
     assert [f.name for f in files] == ["rnn_nade.py", "likelihood_generator.py", "base.py"]
 
 
+def test_code_hash_follows_the_models_helper_modules() -> None:
+    """MidiNet's networks live in ``midinet_layers.py`` and the Music Transformer's in
+    ``relative_attention.py``: the hash read only class files, so a change to either left
+    every row of these models looking current."""
+    def edited(name: str):
+        def read(relative: str) -> bytes | None:
+            content = official._read_worktree(relative)
+            return content + b"# edited\n" if relative == name and content else content
+        return read
+
+    today = official.code_hash("midinet", "bach", "smoke")
+    assert official.code_hash("midinet", "bach", "smoke",
+                              edited("models/midinet_layers.py")) != today
+    assert official.code_hash("midinet", "bach", "smoke",
+                              edited("models/musegan_layers.py")) == today
+    names = {p.name for p in official.dependency_files("music_transformer", "bach", "smoke")}
+    assert "relative_attention.py" in names and "midinet_layers.py" not in names
+
+
+def test_rehash_reads_each_rows_files_at_its_commit(tmp_path: Path) -> None:
+    """A repository holding markov's files: a row made at the commit whose files equal
+    today's gets today's hash; one made where a file differed does not; a dirty row keeps
+    its hash; an unknown commit is an error naming the cell."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                              cwd=tmp_path, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    git("init", "-q")
+    files = official.dependency_files("markov", "bach", "standard")
+    for path in files:
+        target = tmp_path / path.relative_to(official._PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    git("add", ".")
+    git("commit", "-qm", "today's files")
+    same = git("rev-parse", "HEAD")
+    (tmp_path / "models" / "count_baseline.py").write_text("# another model\n")
+    git("commit", "-qam", "changed")
+    other = git("rev-parse", "HEAD")
+    base = {"official": True, "model": "markov", "dataset": "bach",
+            "protocol_preset": "standard", "seed": 0, "code_hash": "old"}
+    rows = [dict(base, git_commit=same, clean_tree=True),
+            dict(base, git_commit=other, clean_tree=True),
+            dict(base, git_commit="dirty", clean_tree=False)]
+    assert official.rehash(rows, tmp_path) == 2
+    today = official.code_hash("markov", "bach", "standard")
+    assert [r["code_hash"] for r in rows][0] == today
+    assert rows[1]["code_hash"] not in (today, "old") and rows[2]["code_hash"] == "old"
+    with pytest.raises(RuntimeError, match="bach/markov/seed 0: commit 0+ is not"):
+        official.rehash([dict(base, git_commit="0" * 40, clean_tree=True)], tmp_path)
+
+
 def test_dirty_tree_is_refused(tmp_path: Path) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
