@@ -6,9 +6,12 @@
 official results, kept apart from the user's rows and labelled), adds the real-data
 reference row of each (dataset, view) shown and the published figures for it, and prints
 (or writes atomically) the report; HTML written with ``--out`` keeps its audio and MIDI
-files in ``<out stem>_files/`` beside the page. With ``--official`` (Markdown) it first
-prints one table per track and dataset of the tracks protocol: the real data, every model
-of the track and each model's representation ceiling, with intervals over seeds.
+files in ``<out stem>_files/`` beside the page. With ``--official`` (Markdown) the page
+opens with one table per track and dataset of the tracks protocol: the real data, every
+model of the track and each model's representation ceiling, with intervals over seeds; a
+stale official row (its code or config changed since) is shown apart, as ``<model>
+(stale)``. In the tables by dataset that follow, stale official rows are left out (a note
+says how many).
 ``--wandb`` also logs it as a numeric ``wandb.Table`` (its run files under the output
 folder, not the current one).
 Markdown and HTML end with a Performance section when ``make perf``'s JSON is there
@@ -164,16 +167,35 @@ def load_listening(args: argparse.Namespace) -> dict[str, Any] | None:
     return load_summary(url)
 
 
-def official_note(args: argparse.Namespace, entries: list) -> list[str]:
-    """Sentences saying where the rows come from, when official and own rows are mixed."""
+def without_stale(args: argparse.Namespace,
+                  rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """``rows`` less the stale official ones (their code or config changed since:
+    :func:`musebench.experiments.official.stale_rows`), and how many were left out."""
+    from musebench.experiments.official import stale_rows
+    from musebench.experiments.tracks import PROTOCOL, load_protocol
+
+    if not args.official:
+        return rows, 0
+    flags = stale_rows(rows, load_protocol(args.protocol or PROTOCOL))
+    kept = [r for r, flag in zip(rows, flags, strict=True) if not (flag and r.get("official"))]
+    return kept, len(rows) - len(kept)
+
+
+def official_note(args: argparse.Namespace, entries: list, stale: int = 0) -> list[str]:
+    """Sentences saying where the rows come from, when official and own rows are mixed,
+    and how many stale official rows were left out."""
     if not args.official:
         return []
     own = sum(e.kind == "run" and not e.official for e in entries)
     stores = ", ".join(str(s) for s in args.results or [default_store()])
+    left_out = (f" {stale} stale official row(s) (made by code or a config that has changed "
+                "since; `musebench official --dry-run` lists their cells) are left out."
+                if stale else "")
     return ["Rows marked 'official' are the checked-in official results "
             "(leaderboard/results/official.jsonl). "
             + (f"The {own} other run rows are your own, from {stores}; they are never averaged "
-               "with the official ones." if own else "No rows of your own are shown.")]
+               "with the official ones." if own else "No rows of your own are shown.")
+            + left_out]
 
 
 def default_store() -> Path:
@@ -182,9 +204,9 @@ def default_store() -> Path:
     return default_results_path()
 
 
-def render(args: argparse.Namespace, entries: list) -> str:
+def render(args: argparse.Namespace, entries: list, stale: int = 0) -> str:
     """The page in ``args.format``; HTML with ``--out`` puts its audio and MIDI in
-    ``<out stem>_files/`` beside it."""
+    ``<out stem>_files/`` beside it; ``stale``: official rows left out, said in a note."""
     from musebench.leaderboard.html_report import to_html
     from musebench.leaderboard.render import to_csv, to_markdown
 
@@ -192,16 +214,17 @@ def render(args: argparse.Namespace, entries: list) -> str:
         return to_csv(entries)
     extra = dict(performance=load_performance(args), listening=load_listening(args))
     if args.format == "md":
-        return to_markdown(entries, notes=official_note(args, entries), **extra)
+        return to_markdown(entries, notes=official_note(args, entries, stale), **extra)
     assets = args.out.with_name(args.out.stem + "_files") if args.out else None
     if assets is not None and assets.is_dir():
         shutil.rmtree(assets)
-    return to_html(entries, assets=assets, notes=official_note(args, entries), **extra)
+    return to_html(entries, assets=assets, notes=official_note(args, entries, stale), **extra)
 
 
 def official_tables(args: argparse.Namespace) -> str:
     """Markdown: per track of the protocol and per dataset, the real data, every model of
     the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
+    from musebench.experiments.official import stale_rows
     from musebench.experiments.tracks import PROTOCOL, load_protocol
     from musebench.leaderboard.reference import published_rows
     from musebench.leaderboard.store import OFFICIAL_RESULTS, read_rows
@@ -209,15 +232,21 @@ def official_tables(args: argparse.Namespace) -> str:
 
     rows = [r for store in [OFFICIAL_RESULTS, *(args.results or [])] if Path(store).exists()
             for r in read_rows(store) if r.get("track")]
+    protocol = load_protocol(args.protocol or PROTOCOL)
+    stale = stale_rows(rows, protocol)
     parts = ["## Official tracks\n"]
-    for track in load_protocol(args.protocol or PROTOCOL).tracks:
+    if any(stale):
+        parts.append(f"{sum(stale)} row(s) are stale (their code or config changed since they "
+                     "were made): shown apart as `<model> (stale)`, never averaged with current "
+                     "rows; `musebench official` re-runs their cells.\n")
+    for track in protocol.tracks:
         for dataset in track.datasets:
             if args.dataset and dataset != args.dataset:
                 continue
             reference = (None if args.no_reference
                          else reference_row(dataset, args.data_root, track.view))
             table = track_table(rows, track.name, dataset, list(track.headline), reference,
-                                published_rows() if track.published else None)
+                                published_rows() if track.published else None, stale)
             parts.append(markdown(table, list(track.headline), f"{track.title}: {dataset}"))
     return "\n".join(parts) + "\n"
 
@@ -240,12 +269,12 @@ def run(args: argparse.Namespace) -> int:
     if args.cards:
         return write_cards(args)
 
-    if args.official and args.format == "md":
-        sys.stdout.write(official_tables(args))
-    entries = aggregate(collect_rows(args), args.dataset)
+    tables = official_tables(args) if args.official and args.format == "md" else ""
+    rows, stale = without_stale(args, collect_rows(args))
+    entries = aggregate(rows, args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)
-    text = render(args, entries)
+    text = tables + render(args, entries, stale)
     if args.out:
         write_atomically(args.out, text)
         print(f"wrote {args.out}")

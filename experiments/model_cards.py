@@ -13,8 +13,8 @@ ceiling across (mean and 95 % interval over seeds, as the README's track tables:
 :func:`musebench.leaderboard.tracks.track_table`), then per model its seeds, the commits
 the rows were made at, the training budget and minutes a run, and which rows no longer
 match today's code or config (a row's config and code hash against what the grid would
-record now, :func:`musebench.experiments.official.pending`): those are stale, kept until
-the grid re-runs them. :func:`update_cards` rewrites every marked block;
+record now, :func:`musebench.experiments.official.stale_rows`): those are stale, shown
+in a column of their own (never averaged with current rows) until the grid re-runs them. :func:`update_cards` rewrites every marked block;
 ``tests/experiments/test_model_cards.py`` checks that the committed cards equal what it writes.
 """
 
@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from musebench.experiments.official import code_hash, pending
-from musebench.experiments.tracks import Cell, Protocol
+from musebench.experiments.official import code_hash, stale_rows
+from musebench.experiments.tracks import Protocol
 from musebench.leaderboard.tracks import interval_text, track_table
 
 CARDS = Path(__file__).resolve().parent.parent / "docs" / "models"
@@ -69,8 +69,8 @@ def _provenance(model: str, rows: list[dict[str, Any]], stale: list[dict[str, An
     line = (f"- `{model}`: {_seeds(rows)} at commit{'s' if len(commits) > 1 else ''} "
             f"{', '.join(f'`{c}`' for c in commits)}; {_budget(rows)}.")
     if stale:
-        line += (f" **Stale** (made by code or a config that has changed since; kept until "
-                 f"the grid re-runs them): {_seeds(stale)}.")
+        line += (f" **Stale** (made by code or a config that has changed since; shown apart "
+                 f"as `{model} (stale)` until the grid re-runs them): {_seeds(stale)}.")
     return line
 
 
@@ -86,8 +86,11 @@ def results_block(rows: list[dict[str, Any]], models: list[str], protocol: Proto
             if not mine:
                 continue
             headline = list(track.headline)
-            table = track_table(mine, track.name, dataset, headline).set_index("row")
-            columns = [name for model in models for name in (model, f"{model} (ceiling)")
+            flags = stale_rows(mine, protocol, hasher)
+            table = track_table(mine, track.name, dataset, headline,
+                                stale=flags).set_index("row")
+            columns = [name for model in models
+                       for name in (model, f"{model} (ceiling)", f"{model} (stale)")
                        if name in table.index]
             lines = [f"**{track.title}: `{dataset}`** (mean and 95 % interval over seeds; "
                      "one seed: its bootstrap interval)", "",
@@ -99,12 +102,11 @@ def results_block(rows: list[dict[str, Any]], models: list[str], protocol: Proto
                 lines.append(f"| {metric} | " + " | ".join(cells) + " |")
             lines.append("")
             for model in models:
-                theirs = [r for r in mine if r["model"] == model]
+                theirs = [(r, flag) for r, flag in zip(mine, flags, strict=True)
+                          if r["model"] == model]
                 if theirs:
-                    cells = [Cell(track.name, dataset, model, r["seed"]) for r in theirs]
-                    rerun, _ = pending(cells, theirs, protocol, hasher)
-                    stale = [r for r, c in zip(theirs, cells, strict=True) if c in rerun]
-                    lines.append(_provenance(model, theirs, stale))
+                    lines.append(_provenance(model, [r for r, _ in theirs],
+                                             [r for r, flag in theirs if flag]))
             parts.append("\n".join(lines) + "\n")
     if not parts:
         return ("No official row yet for " + ", ".join(f"`{m}`" for m in models)

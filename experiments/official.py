@@ -200,6 +200,27 @@ def pending(cells: list[Cell], rows: list[dict[str, Any]], protocol: Protocol,
     return run, skip
 
 
+def stale_rows(rows: list[dict[str, Any]], protocol: Protocol,
+               hasher: Callable[[str, str, str], str] = code_hash) -> list[bool]:
+    """For each of ``rows``, whether it is a stale official row: a grid row (one with a
+    ``track``) whose cell the grid would run again today (:func:`pending`: its config or
+    code changed since), or whose track or dataset the protocol no longer holds. Other
+    rows (the user's own runs, rows that record no code hash) are never stale."""
+    tracks = {t.name: t for t in protocol.tracks}
+    flags = []
+    for row in rows:
+        track = tracks.get(row.get("track"))
+        if not row.get("track") or not row.get("code_hash"):
+            flags.append(False)
+        elif track is None or row.get("dataset") not in track.datasets:
+            flags.append(True)
+        else:
+            cell = Cell(row["track"], row["dataset"], row["model"], row["seed"])
+            rerun, _ = pending([cell], [row], protocol, hasher)
+            flags.append(bool(rerun))
+    return flags
+
+
 def cost_minutes(cells: list[Cell], preset: str) -> float:
     """Sum of the cells' ``budget_minutes`` (the model config's estimate of one run at
     ``preset``; 0 where a config states none)."""

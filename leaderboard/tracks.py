@@ -46,18 +46,30 @@ def _line(name: str, kind: str, values: list[dict[str, Any]],
     return line
 
 
+def _group(row: dict[str, Any], stale: bool) -> str:
+    """The name ``row`` is averaged under: its model, apart as ``(trial)`` when made from
+    uncommitted code and as ``(stale)`` when its code or config changed since."""
+    name = row["model"] if row.get("clean_tree", True) else f"{row['model']} (trial)"
+    return f"{name} (stale)" if stale else name
+
+
 def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: list[str],
                 reference: dict[str, Any] | None = None,
-                published: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+                published: list[dict[str, Any]] | None = None,
+                stale: list[bool] | None = None) -> pd.DataFrame:
     """The table of ``track`` on ``dataset`` from the official ``rows`` (those with that
     ``track`` and ``dataset``), the real-data ``reference`` row first, then per model
     (sorted) its run and its ceiling. Rows of a trial from uncommitted code
     (``clean_tree`` false, never in the official store) are grouped apart as
-    ``<model> (trial)``. The ``published`` rows (the papers' figures,
+    ``<model> (trial)``, and rows flagged in ``stale`` (one flag per row of ``rows``:
+    made by code or a config that has changed since,
+    :func:`musebench.experiments.official.stale_rows`) as ``<model> (stale)``, so neither
+    is ever averaged with current rows. The ``published`` rows (the papers' figures,
     :func:`~musebench.leaderboard.reference.published_rows`) follow the reference as
     ``<model> (published)``."""
-    mine = [dict(r, model=r["model"] if r.get("clean_tree", True) else f"{r['model']} (trial)")
-            for r in rows if r.get("track") == track and r.get("dataset") == dataset]
+    flags = stale if stale is not None else [False] * len(rows)
+    mine = [dict(r, model=_group(r, flag)) for r, flag in zip(rows, flags, strict=True)
+            if r.get("track") == track and r.get("dataset") == dataset]
     lines = []
     if reference is not None:
         lines.append(_line(str(reference.get("model", "real data")), "reference",

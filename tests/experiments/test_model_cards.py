@@ -38,13 +38,15 @@ def _row(seed: int, value: float, code: str, commit: str, config: str) -> dict:
 def test_block_by_hand(tmp_path: Path) -> None:
     protocol = load_protocol()
     current = config_hash(cell_config(Cell("melody", "bach", "midinet", 0), protocol))
-    rows = [_row(0, 1.0, "now", "aaaaaaaa", current), _row(1, 3.0, "old", "bbbbbbbb", current)]
+    rows = [_row(0, 1.0, "now", "aaaaaaaa", current), _row(1, 3.0, "now", "bbbbbbbb", current),
+            _row(2, 9.0, "old", "cccccccc", current)]
     text = results_block(rows, ["midinet"], protocol, hasher=lambda *_: "now")
-    # mean 2, sd sqrt(2), t(0.975, 1 dof) = 12.706: half-width 12.706 * sqrt(2) / sqrt(2)
-    assert "| pitch_range | 2.000 [-10.706, 14.706] | 12.000 [12.000, 12.000] |" in text
-    assert "seeds 0, 1 at commits `aaaaaaa`, `bbbbbbb`" in text
-    assert "4 epochs of 40,368 time steps; 10.0-11.0 min a run" in text
-    assert "**Stale**" in text and text.rstrip().endswith("seed 1.")
+    # current seeds 0 and 1: mean 2, sd sqrt(2), t(0.975, 1 dof) = 12.706: half-width
+    # 12.706 * sqrt(2) / sqrt(2); the stale seed 2 stands apart, never in that mean
+    assert "| pitch_range | 2.000 [-10.706, 14.706] | 12.000 [12.000, 12.000] | 9.000 |" in text
+    assert "seeds 0, 1, 2 at commits `aaaaaaa`, `bbbbbbb`, `ccccccc`" in text
+    assert "4 epochs of 40,368 time steps; 10.0-12.0 min a run" in text
+    assert "**Stale**" in text and text.rstrip().endswith("seed 2.")
     fresh = results_block(rows[:1], ["midinet"], protocol, hasher=lambda *_: "now")
     assert "Stale" not in fresh and "| pitch_range | 1.000 |" in fresh
     assert "No official row yet for `rnn_nade`" in results_block(rows, ["rnn_nade"], protocol)

@@ -236,3 +236,15 @@ def _tiny(folder: Path) -> Path:
     path = folder / "plain.yaml"
     path.write_text(TINY)
     return path
+
+
+def test_a_row_is_stale_when_its_code_or_config_or_track_changed() -> None:
+    protocol = tracks.load_protocol(tracks.PROTOCOL)
+    cell = Cell("melody", "bach", "markov", 0)
+    current = {"official": True, "track": "melody", "dataset": "bach", "model": "markov",
+               "seed": 0, "config_hash": official.config_hash(official.cell_config(cell, protocol)),
+               "code_hash": official.code_hash("markov", "bach", protocol.preset)}
+    rows = [current, dict(current, code_hash="0" * 16), dict(current, config_hash="0" * 16),
+            dict(current, track="gone"), dict(current, dataset="gone"),
+            {"model": "markov", "dataset": "bach"}]   # the user's own run: never stale
+    assert official.stale_rows(rows, protocol) == [False, True, True, True, True, False]

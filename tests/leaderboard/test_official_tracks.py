@@ -39,3 +39,13 @@ def test_published_rows_follow_the_real_data() -> None:
                         {"model": "real", "metrics": {"m": 4.0}}, published)
     assert list(table["row"]) == ["real", "RNN-NADE (published)", "a", "a (ceiling)"]
     assert table.loc[1, "m"] == -5.56 and table.loc[1, "kind"] == "published"
+
+
+def test_stale_rows_are_grouped_apart_never_averaged() -> None:
+    """A model's seed made by code that has changed since would otherwise be averaged with
+    the current seeds (MidiNet's seed 1 at d440642 with seed 0 at e469cb7)."""
+    rows = [row("a", 0, 1.0, 0.9), row("a", 1, 3.0, 0.9), row("a", 2, 9.0, 0.5)]
+    table = track_table(rows, "poly", "jsb", ["m"], stale=[False, False, True]).set_index("row")
+    assert list(table.index) == ["a", "a (ceiling)", "a (stale)", "a (stale) (ceiling)"]
+    assert table.loc["a", "m"] == pytest.approx(2.0) and table.loc["a", "seeds"] == 2
+    assert table.loc["a (stale)", "m"] == 9.0

@@ -20,11 +20,17 @@ from matplotlib.image import imread
 from musebench.cli.main import main
 from musebench.datasets.audio import can_render
 from musebench.datasets.midi import read_midi
+from musebench.experiments.official import stale_rows
+from musebench.experiments.tracks import load_protocol
 from musebench.leaderboard import store
 
 
 def official_rows() -> list[dict]:
-    return [json.loads(line) for line in store.OFFICIAL_RESULTS.read_text().splitlines()]
+    """The committed official rows the report shows: the current ones (stale rows, whose
+    code or config changed since, are left out of it)."""
+    rows = [json.loads(line) for line in store.OFFICIAL_RESULTS.read_text().splitlines()]
+    stale = stale_rows(rows, load_protocol())
+    return [r for r, flag in zip(rows, stale, strict=True) if not flag]
 
 
 def official_models() -> Counter:
