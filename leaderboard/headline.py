@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from musebench.leaderboard.format import Stat, cell, signed
 from musebench.metrics.info import CLOSENESS, HEADLINE, heading, info
 
 if TYPE_CHECKING:
     from musebench.leaderboard.render import Entry
+
+T = TypeVar("T")
 
 
 def distance_interval(stat: Stat, real: float) -> tuple[float, float, float]:
@@ -51,12 +53,20 @@ def badness(stat: Stat, metric: str, real: float | None) -> tuple[float, float, 
     return distance_interval((mean, low, high), real)
 
 
+def ranking(stats: list[tuple[T, Stat]], metric: str,
+            real: float | None) -> list[tuple[tuple[float, float, float], T]]:
+    """``(badness, item)`` of each ``(item, stat)`` that can be ranked on ``metric``, best
+    first (:func:`badness`)."""
+    return sorted(((b, item) for item, stat in stats
+                   if (b := badness(stat, metric, real)) is not None),
+                  key=lambda pair: pair[0][0])
+
+
 def best_entry(entries: list[Entry], metric: str, real: float | None) -> Entry | None:
     """The run entry that is best on ``metric`` beyond the runner-up's CI, else None
     (fewer than two ranked runs, or a tie within the intervals)."""
-    ranked = sorted(((b, e) for e in entries if e.kind == "run" and metric in e.stats
-                     and (b := badness(e.stats[metric], metric, real)) is not None),
-                    key=lambda pair: pair[0][0])
+    ranked = ranking([(e, e.stats[metric]) for e in entries
+                      if e.kind == "run" and metric in e.stats], metric, real)
     if len(ranked) < 2:
         return None
     (best, entry), (runner_up, _) = ranked[0], ranked[1]

@@ -4,7 +4,7 @@ and 95 % interval over seeds of each headline metric.
 
 :func:`track_table` returns a :class:`pandas.DataFrame` (the renderer draws it; numbers,
 not strings): columns ``row``, ``kind`` (``reference``, ``published``, ``run``,
-``ceiling``), ``seeds``,
+``stale``, ``ceiling``), ``seeds``,
 then ``<metric>``, ``<metric>_ci_low``, ``<metric>_ci_high`` per headline metric. Over
 two or more seeds the interval is Student's t over the seeds' values; a single seed keeps
 that run's own bootstrap interval (its row's ``_ci_low`` / ``_ci_high``).
@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from musebench.leaderboard.headline import ranking
 
 
 def _over_seeds(values: list[dict[str, Any]], metric: str) -> tuple[float, float, float]:
@@ -78,7 +80,8 @@ def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: 
               for r in published or [] if r.get("dataset") == dataset]
     for model in sorted({r["model"] for r in mine}):
         runs = [r for r in mine if r["model"] == model]
-        lines.append(_line(model, "run", [r["metrics"] for r in runs], headline))
+        kind = "stale" if model.endswith("(stale)") else "run"
+        lines.append(_line(model, kind, [r["metrics"] for r in runs], headline))
         ceilings = [r["ceiling"] for r in runs if r.get("ceiling")]
         if ceilings:
             lines.append(_line(f"{model} (ceiling)", "ceiling", ceilings, headline))
@@ -96,8 +99,35 @@ def interval_text(mean: float, low: float, high: float) -> str:
     return f"{mean:.3f}"
 
 
+def verdicts(table: pd.DataFrame, headline: list[str]) -> list[str]:
+    """Who wins each headline metric of ``table`` among its current runs (not ceilings,
+    stale rows or published figures): the best beyond the runner-up's interval, as the
+    report marks it in bold (:func:`~musebench.leaderboard.headline.ranking`; "closer to
+    the real data" metrics against the real-data row), else the runs whose intervals
+    overlap the best's. Metrics that cannot be ranked (no direction, no real value to be
+    close to, fewer than two runs) are left out."""
+    reference = table[table["kind"] == "reference"]
+    runs = table[table["kind"] == "run"]
+    said = []
+    for metric in headline:
+        real = float(reference.iloc[0][metric]) if len(reference) else None
+        ranked = ranking([(line["row"], (line[metric], line[f"{metric}_ci_low"],
+                                         line[f"{metric}_ci_high"]))
+                          for _, line in runs.iterrows()], metric, real)
+        if len(ranked) < 2:
+            continue
+        (best, name), (runner_up, second) = ranked[0], ranked[1]
+        if best[2] < runner_up[1]:
+            said.append(f"{metric}: {name}, beyond {second}'s interval")
+        else:
+            tied = [other for badness, other in ranked if badness[1] <= best[2]]
+            said.append(f"{metric}: no single best; {', '.join(tied)} overlap")
+    return said
+
+
 def markdown(table: pd.DataFrame, headline: list[str], title: str) -> str:
-    """``table`` as a Markdown section headed ``title``."""
+    """``table`` as a Markdown section headed ``title``, then who wins each metric
+    (:func:`verdicts`)."""
     head = ["row", "seeds", *headline]
     lines = [f"### {title}", "", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
@@ -105,4 +135,7 @@ def markdown(table: pd.DataFrame, headline: list[str], title: str) -> str:
         cells = [str(line["row"]), str(line["seeds"]), *[
             interval_text(line[m], line[f"{m}_ci_low"], line[f"{m}_ci_high"]) for m in headline]]
         lines.append("| " + " | ".join(cells) + " |")
+    said = verdicts(table, headline)
+    if said:
+        lines += ["", "Best (95 % intervals): " + "; ".join(said) + "."]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from musebench.leaderboard.tracks import markdown, track_table
+from musebench.leaderboard.tracks import markdown, track_table, verdicts
 
 
 def row(model: str, seed: int, value: float, ceiling: float, **extra: object) -> dict:
@@ -49,3 +49,27 @@ def test_stale_rows_are_grouped_apart_never_averaged() -> None:
     assert list(table.index) == ["a", "a (ceiling)", "a (stale)", "a (stale) (ceiling)"]
     assert table.loc["a", "m"] == pytest.approx(2.0) and table.loc["a", "seeds"] == 2
     assert table.loc["a (stale)", "m"] == 9.0
+
+
+def test_verdicts_name_the_best_beyond_the_runner_up_or_the_tie() -> None:
+    """chord conformance (higher is better): b's 5.0 [4.9, 5.1] lies wholly above a's
+    2.0 [-0.484, 4.484] (t over three seeds); the stale row's 9.0 is never ranked.
+    Pitch range (closer to the real 4.0 is better): b is 1.0 [0.9, 1.1] away, closest;
+    a's interval holds 4.0 (distance 0 to 4.484): they overlap, so no single best."""
+    def seed(model: str, s: int, value: float) -> dict:
+        return {"track": "poly", "dataset": "jsb", "model": model, "seed": s,
+                "metrics": {m: value for m in ("chord_conformance_notes", "pitch_range")}
+                | {f"{m}_ci_{end}": value + shift for m in ("chord_conformance_notes",
+                                                           "pitch_range")
+                   for end, shift in (("low", -0.1), ("high", 0.1))}}
+    rows = [seed("a", s, v) for s, v in enumerate([1.0, 2.0, 3.0])]
+    rows += [seed("b", 0, 5.0), seed("b", 1, 9.0)]
+    headline = ["chord_conformance_notes", "pitch_range"]
+    reference = {"model": "real", "metrics": {"chord_conformance_notes": 1.0, "pitch_range": 4.0}}
+    table = track_table(rows, "poly", "jsb", headline, reference,
+                        stale=[False, False, False, False, True])
+    assert verdicts(table, headline) == [
+        "chord_conformance_notes: b, beyond a's interval",
+        "pitch_range: no single best; b, a overlap"]
+    assert "Best (95 % intervals): chord_conformance_notes: b, beyond a's interval" in markdown(
+        table, headline, "Polyphonic: jsb")
