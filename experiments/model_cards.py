@@ -14,8 +14,9 @@ ceiling across (mean and 95 % interval over seeds, as the README's track tables:
 the rows were made at, the training budget and minutes a run, and which rows no longer
 match today's code or config (a row's config and code hash against what the grid would
 record now, :func:`musebench.experiments.official.stale_rows`): those are stale, shown
-in a column of their own (never averaged with current rows) until the grid re-runs them. :func:`update_cards` rewrites every marked block;
-``tests/experiments/test_model_cards.py`` checks that the committed cards equal what it writes.
+in a column of their own (never averaged with current rows) until the grid re-runs them.
+:func:`update_cards` rewrites every marked block; ``tests/experiments/test_model_cards.py``
+checks that the committed cards equal what it writes.
 """
 
 from __future__ import annotations

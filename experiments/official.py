@@ -205,7 +205,9 @@ def stale_rows(rows: list[dict[str, Any]], protocol: Protocol,
     """For each of ``rows``, whether it is a stale official row: a grid row (one with a
     ``track``) whose cell the grid would run again today (:func:`pending`: its config or
     code changed since), or whose track or dataset the protocol no longer holds. Other
-    rows (the user's own runs, rows that record no code hash) are never stale."""
+    rows (the user's own runs, rows that record no code hash) are never stale. Each
+    (model, dataset, preset) is hashed once, however many seeds it has."""
+    hasher = functools.cache(hasher)
     tracks = {t.name: t for t in protocol.tracks}
     flags = []
     for row in rows:

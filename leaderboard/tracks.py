@@ -70,7 +70,7 @@ def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: 
     :func:`~musebench.leaderboard.reference.published_rows`) follow the reference as
     ``<model> (published)``."""
     flags = stale if stale is not None else [False] * len(rows)
-    mine = [dict(r, model=_group(r, flag)) for r, flag in zip(rows, flags, strict=True)
+    mine = [dict(r, model=_group(r, flag), stale=flag) for r, flag in zip(rows, flags, strict=True)
             if r.get("track") == track and r.get("dataset") == dataset]
     lines = []
     if reference is not None:
@@ -80,8 +80,8 @@ def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: 
               for r in published or [] if r.get("dataset") == dataset]
     for model in sorted({r["model"] for r in mine}):
         runs = [r for r in mine if r["model"] == model]
-        kind = "stale" if model.endswith("(stale)") else "run"
-        lines.append(_line(model, kind, [r["metrics"] for r in runs], headline))
+        lines.append(_line(model, "stale" if runs[0]["stale"] else "run",
+                           [r["metrics"] for r in runs], headline))
         ceilings = [r["ceiling"] for r in runs if r.get("ceiling")]
         if ceilings:
             lines.append(_line(f"{model} (ceiling)", "ceiling", ceilings, headline))
