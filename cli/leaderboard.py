@@ -26,8 +26,10 @@ holds the listening test's ranking when there are votes (``--arena DB``, default
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--wandb", action="store_true", help="log the table to W&B as well")
     parser.add_argument("--perf", type=Path, default=None,
                         help="`make perf` JSON for the Performance section (md/html; default: "
-                             "perf.json next to the first results store, if there is one)")
+                             "perf.json next to the first results store, if there is one; with "
+                             "--official, else perf/previous.json, the kept last run)")
     parser.add_argument("--arena", default=None, metavar="DB",
                         help="the listening test's vote database for the Listening section "
                              "(md/html; default: arena.sqlite next to the first results store, "
@@ -134,7 +137,9 @@ def push_wandb(entries: list, folder: Path) -> None:
 
 def load_performance(args: argparse.Namespace) -> dict[str, Any] | None:
     """The perf JSON named by ``--perf``, else ``perf.json`` beside the first results store
-    when it exists; None when there is none.
+    when it exists, else, for ``--official``, the figures the repository keeps from the
+    last ``make perf`` (``perf/previous.json``, so the official report renders the same
+    from a fresh clone); None when there is none.
 
     Raises:
         FileNotFoundError: ``--perf`` names a file that does not exist.
@@ -142,12 +147,15 @@ def load_performance(args: argparse.Namespace) -> dict[str, Any] | None:
     import json
 
     from musebench.leaderboard.store import default_results_path
+    from musebench.perf.previous import PREVIOUS
 
     path = args.perf
     if path is None:
         path = Path(list(args.results or [default_results_path()])[0]).parent / "perf.json"
         if not path.is_file():
-            return None
+            if not (args.official and PREVIOUS.is_file()):
+                return None
+            path = PREVIOUS
     return json.loads(Path(path).read_text())
 
 
@@ -167,16 +175,17 @@ def load_listening(args: argparse.Namespace) -> dict[str, Any] | None:
     return load_summary(url)
 
 
-def without_stale(args: argparse.Namespace,
-                  rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+def without_stale(args: argparse.Namespace, rows: list[dict[str, Any]],
+                  hasher: Callable[[str, str, str], str]) -> tuple[list[dict[str, Any]], int]:
     """``rows`` less the stale official ones (their code or config changed since:
-    :func:`musebench.experiments.official.stale_rows`), and how many were left out."""
+    :func:`musebench.experiments.official.stale_rows`, code hashes from ``hasher``), and
+    how many were left out."""
     from musebench.experiments.official import stale_rows
     from musebench.experiments.tracks import PROTOCOL, load_protocol
 
     if not args.official:
         return rows, 0
-    flags = stale_rows(rows, load_protocol(args.protocol or PROTOCOL))
+    flags = stale_rows(rows, load_protocol(args.protocol or PROTOCOL), hasher)
     kept = [r for r, flag in zip(rows, flags, strict=True) if not (flag and r.get("official"))]
     return kept, len(rows) - len(kept)
 
@@ -221,9 +230,10 @@ def render(args: argparse.Namespace, entries: list, stale: int = 0) -> str:
     return to_html(entries, assets=assets, notes=official_note(args, entries, stale), **extra)
 
 
-def official_tables(args: argparse.Namespace) -> str:
+def official_tables(args: argparse.Namespace, hasher: Callable[[str, str, str], str]) -> str:
     """Markdown: per track of the protocol and per dataset, the real data, every model of
-    the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`)."""
+    the track and each model's ceiling (:func:`musebench.leaderboard.tracks.track_table`);
+    stale rows found with the code hashes of ``hasher``."""
     from musebench.experiments.official import stale_rows
     from musebench.experiments.tracks import PROTOCOL, load_protocol
     from musebench.leaderboard.reference import published_rows
@@ -233,7 +243,7 @@ def official_tables(args: argparse.Namespace) -> str:
     rows = [r for store in [OFFICIAL_RESULTS, *(args.results or [])] if Path(store).exists()
             for r in read_rows(store) if r.get("track")]
     protocol = load_protocol(args.protocol or PROTOCOL)
-    stale = stale_rows(rows, protocol)
+    stale = stale_rows(rows, protocol, hasher)
     parts = ["## Official tracks\n"]
     if any(stale):
         parts.append(f"{sum(stale)} row(s) are stale (their code or config changed since they "
@@ -263,14 +273,18 @@ def write_cards(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    from musebench.experiments.official import code_hash
     from musebench.leaderboard.render import aggregate
     from musebench.util import write_atomically
 
     if args.cards:
         return write_cards(args)
 
-    tables = official_tables(args) if args.official and args.format == "md" else ""
-    rows, stale = without_stale(args, collect_rows(args))
+    # One code hash per (model, dataset, preset) for both the track tables and the
+    # tables by dataset: hashing reads each model's files.
+    hasher = functools.cache(code_hash)
+    tables = official_tables(args, hasher) if args.official and args.format == "md" else ""
+    rows, stale = without_stale(args, collect_rows(args), hasher)
     entries = aggregate(rows, args.dataset)
     if not any(e.kind == "run" for e in entries):
         print("leaderboard: no runs yet (run `make bench` first)", file=sys.stderr)

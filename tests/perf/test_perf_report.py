@@ -98,3 +98,21 @@ def test_the_report_says_why_bf16_cannot_pay_off_where_its_peak_is_below_fp32s()
     assert bf16_note({"peak_fp32": 4.0e11, "peak_bf16": 8.0e11}) == ""
     note = bf16_note({"peak_fp32": 1.14e11, "peak_bf16": 2.0e9})  # this machine, AVX2 only
     assert "bf16 matmul peak is 2% of its fp32 one" in note
+
+
+def test_the_official_report_falls_back_on_the_kept_perf_figures(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    """With no perf.json beside the store, `--official` reads perf/previous.json (the kept
+    last run), so official.md renders the same from a fresh clone; a plain report does not."""
+    import musebench.perf.previous as previous
+
+    kept = tmp_path / "kept" / "previous.json"
+    kept.parent.mkdir()
+    kept.write_text(json.dumps(PERF))
+    monkeypatch.setattr(previous, "PREVIOUS", kept)
+    store = tmp_path / "results.jsonl"
+    assert main(["leaderboard", "--results", str(store), "--no-reference", "--format", "md"]) == 0
+    assert "tinylstm" not in capsys.readouterr().out
+    assert main(["leaderboard", "--official", "--results", str(store), "--no-reference",
+                 "--format", "md"]) == 0
+    assert "| tinylstm | smoke | fixture |" in capsys.readouterr().out
