@@ -80,7 +80,7 @@ def test_lookback_likelihood_sums_every_class_that_gives_the_event() -> None:
     assert math.isclose(float(net.loss(batch).detach()), expected_loss, rel_tol=1e-5)
 
 
-def test_seeded_generation_is_reproducible_and_continues_the_primer() -> None:
+def test_seeded_generation_is_reproducible_and_keys_to_its_condition() -> None:
     net = model(lookback_distances=LOOKBACK, steps=48)
     condition = Piece(make_notes(np.arange(8) * 4, 4, [67, 69, 71, 72, 74, 72, 71, 69]),
                       meta={"id": "g-major"})
@@ -91,11 +91,16 @@ def test_seeded_generation_is_reproducible_and_continues_the_primer() -> None:
     assert [p.notes.tolist() for p in first] != [p.notes.tolist() for p in other]
     for piece in first:
         assert piece.n_steps == 48 and piece.meta["condition"] == "g-major"
-        primer = piece.notes[piece.notes["start"] < 16]
-        # the condition's first bar, in its own key (G A B C, the last cut at the bar line
-        # only if the next sampled step starts a note)
-        assert primer["pitch"].tolist() == [67, 69, 71, 72]
-        assert primer["start"].tolist() == [0, 4, 8, 12]
+
+
+def test_the_primer_primes_but_is_not_returned_as_the_models_melody() -> None:
+    """The primer is the condition's real first bar: a model that only ever holds (class
+    NO_EVENT) returns a silent melody, not the primer's notes scored as its own."""
+    net = model(lookback_distances=LOOKBACK, steps=32)
+    fixed_logits(net, {0: 1e6})
+    condition = Piece(make_notes(np.arange(4) * 4, 4, [67, 69, 71, 72]), meta={"id": "g"})
+    piece = net.generate(1, conditions=[condition], seed=0)[0]
+    assert piece.n_steps == 32 and len(piece.notes) == 0
 
 
 def test_repeat_class_copies_the_bar_before_when_generating() -> None:
