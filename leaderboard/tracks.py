@@ -4,7 +4,9 @@ and 95 % interval over seeds of each headline metric.
 
 :func:`track_table` returns a :class:`pandas.DataFrame` (the renderer draws it; numbers,
 not strings): columns ``row``, ``kind`` (``reference``, ``published``, ``run``,
-``stale``, ``ceiling``), ``seeds``,
+``stale``, ``ceiling``), ``seeds``, ``train_minutes`` (a run's median training time
+over its seeds, from each row's ``train_seconds``: what the equal budget bought, on the
+machine and load the row was made on; empty for other lines),
 then ``<metric>``, ``<metric>_ci_low``, ``<metric>_ci_high`` per headline metric. Over
 two or more seeds the interval is Student's t over the seeds' values; a single seed keeps
 that run's own bootstrap interval (its row's ``_ci_low`` / ``_ci_high``).
@@ -40,8 +42,10 @@ def _over_seeds(values: list[dict[str, Any]], metric: str) -> tuple[float, float
 
 
 def _line(name: str, kind: str, values: list[dict[str, Any]],
-          headline: list[str]) -> dict[str, Any]:
-    line: dict[str, Any] = {"row": name, "kind": kind, "seeds": len(values)}
+          headline: list[str], seconds: list[float] | None = None) -> dict[str, Any]:
+    known = [float(x) for x in seconds or [] if x is not None]
+    line: dict[str, Any] = {"row": name, "kind": kind, "seeds": len(values),
+                            "train_minutes": float(np.median(known)) / 60 if known else math.nan}
     for metric in headline:
         line[metric], line[f"{metric}_ci_low"], line[f"{metric}_ci_high"] = _over_seeds(
             values, metric)
@@ -81,11 +85,12 @@ def track_table(rows: list[dict[str, Any]], track: str, dataset: str, headline: 
     for model in sorted({r["model"] for r in mine}):
         runs = [r for r in mine if r["model"] == model]
         lines.append(_line(model, "stale" if runs[0]["stale"] else "run",
-                           [r["metrics"] for r in runs], headline))
+                           [r["metrics"] for r in runs], headline,
+                           [r.get("train_seconds") for r in runs]))
         ceilings = [r["ceiling"] for r in runs if r.get("ceiling")]
         if ceilings:
             lines.append(_line(f"{model} (ceiling)", "ceiling", ceilings, headline))
-    return pd.DataFrame(lines, columns=["row", "kind", "seeds", *[
+    return pd.DataFrame(lines, columns=["row", "kind", "seeds", "train_minutes", *[
         f"{m}{s}" for m in headline for s in ("", "_ci_low", "_ci_high")]])
 
 
@@ -128,11 +133,13 @@ def verdicts(table: pd.DataFrame, headline: list[str]) -> list[str]:
 def markdown(table: pd.DataFrame, headline: list[str], title: str) -> str:
     """``table`` as a Markdown section headed ``title``, then who wins each metric
     (:func:`verdicts`)."""
-    head = ["row", "seeds", *headline]
+    head = ["row", "seeds", "train min", *headline]
     lines = [f"### {title}", "", "| " + " | ".join(head) + " |",
              "|" + "---|" * len(head)]
     for _, line in table.iterrows():
-        cells = [str(line["row"]), str(line["seeds"]), *[
+        minutes = line["train_minutes"]
+        cells = [str(line["row"]), str(line["seeds"]),
+                 f"{minutes:.1f}" if np.isfinite(minutes) else "–", *[
             interval_text(line[m], line[f"{m}_ci_low"], line[f"{m}_ci_high"]) for m in headline]]
         lines.append("| " + " | ".join(cells) + " |")
     said = verdicts(table, headline)

@@ -29,7 +29,16 @@ def test_three_seeds_get_a_t_interval_and_one_seed_keeps_its_bootstrap() -> None
     assert table.loc["a (ceiling)", "seeds"] == 3
     assert math.isnan(table.loc["real data (full)", "m_ci_low"])
     text = markdown(table.reset_index(), ["m"], "Polyphonic: jsb")
-    assert "| a | 3 | 2.000 [-0.484, 4.484] |" in text
+    assert "| a | 3 | – | 2.000 [-0.484, 4.484] |" in text
+
+
+def test_a_run_shows_its_median_training_minutes_over_seeds() -> None:
+    """What the equal budget bought: 120, 300 and 600 s of training -> median 5.0 min."""
+    rows = [row("a", s, 1.0, 0.9, train_seconds=t) for s, t in enumerate([600, 120, 300])]
+    table = track_table(rows, "poly", "jsb", ["m"]).set_index("row")
+    assert table.loc["a", "train_minutes"] == pytest.approx(5.0)
+    assert math.isnan(table.loc["a (ceiling)", "train_minutes"])
+    assert "| a | 3 | 5.0 | 1.000" in markdown(table.reset_index(), ["m"], "t")
 
 
 def test_published_rows_follow_the_real_data() -> None:
