@@ -4,10 +4,12 @@
 ``perf_models`` section (:mod:`musebench.perf.models`) holds, per model and
 preset, training throughput at each precision, FLOP/s as a fraction of the machine's matmul
 peak, peak memory, generation bars/s (also of the preset's own sample set), the DDP ratio,
-the busy/idle ratio (training beside one competing busy process) and the top operators by
-self time of a profiled training step. This module turns it into a table (Markdown or HTML)
-with the machine and its measured matmul peaks above it, and a table of the top operators,
-so the report shows what each model costs next to what it scores, and where the time goes.
+the busy/idle ratio (training beside one competing busy process), the minutes of training
+steps the standard budget buys at the fp32 rate (equal budgets read equal minutes) and the
+top operators by self time of a profiled training step. This module turns it into a table
+(Markdown or HTML) with the machine and its measured matmul peaks above it, and a table of
+the top operators, so the report shows what each model costs next to what it scores, and
+where the time goes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from musebench.leaderboard.sections import section_html, section_markdown
 HEADER: tuple[str, ...] = (
     "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
     "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
-    "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle",
+    "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle", "budget min (fp32)",
 )
 OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time")
 #: Operators shown per profiled cell.
@@ -59,6 +61,7 @@ def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
         "error" if "error" in ddp else _format(ddp.get("ddp_over_single")),
         _format(cell.get("generate_set", {}).get("bars_per_s")),
         _format(cell.get("busy_over_idle")),
+        _format(cell.get("budget", {}).get("fp32_minutes")),
     ]
 
 

@@ -3,7 +3,8 @@
 The repository keeps the JSON of the last run worth comparing with (:data:`PREVIOUS`,
 copied from ``runs/perf.json`` after a run on an idle machine). After a run, the suite
 prints, per model and preset of the model section, the key figures of both runs side by
-side: fp32 training samples/s, bf16/fp32, busy/idle and the sample set's bars/s.
+side: fp32 training samples/s, bf16/fp32, busy/idle, the sample set's bars/s and the
+minutes of training the standard budget buys.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ FIGURES: dict[str, tuple[str, ...]] = {
     "bf16/fp32": ("bf16_over_fp32",),
     "busy/idle": ("busy_over_idle",),
     "set bar/s": ("generate_set", "bars_per_s"),
+    "budget min": ("budget", "fp32_minutes"),
 }
 
 

@@ -6,8 +6,10 @@ builds the preset's model and data exactly as a bench run does (config, codec, d
 Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches (fewer once
 they took ``--max-seconds``; :class:`~musebench.perf.throughput.ThroughputMeter`), in the
 same fit followed by the ``--busy`` window (``32-true``) and the ``--profile`` batches
-(:class:`~musebench.perf.phases.Phases`), with validation, checkpoints and
-logging off so only training is measured; then times ``generate(--generate)`` with the
+(:class:`~musebench.perf.phases.Phases`), with validation, checkpoints and logging off so
+only training is measured; then, where the preset states a ``train_timesteps`` budget, the
+minutes of training that budget buys at the fp32 rate (``budget``: equal budgets should
+read equal minutes); then times ``generate(--generate)`` with the
 model as initialised (a step costs what a trained model's does, but where a model learns how
 long its samples are, such as C-RNN-GAN's note durations, an untrained model's bars are few:
 its bars/s says little, its samples/s is given too). A model whose
@@ -155,6 +157,27 @@ def with_flops(figures: dict[str, Any], measured: dict[str, dict[str, Any]]) -> 
             "achieved_flops_per_s": counted * figures["padded_steps_per_s"]}
 
 
+def budget_minutes(train_timesteps: int, timesteps_per_epoch: int, batches_per_epoch: int,
+                   batches_per_s: float) -> float:
+    """Minutes of training steps that a ``train_timesteps`` budget buys at ``batches_per_s``:
+    it trains ``train_timesteps / timesteps_per_epoch`` epochs' worth of batches
+    (:func:`~musebench.experiments.trainer.training_schedule`), each epoch
+    ``batches_per_epoch`` of them. Equal budgets (issue #11) are equal minutes here, on one
+    machine under one load; validation, checkpoints and sampling are not counted."""
+    batches = train_timesteps / timesteps_per_epoch * batches_per_epoch
+    return batches / batches_per_s / 60
+
+
+def budget_figures(config: dict[str, Any], data: Any, fp32: dict[str, Any]) -> dict[str, Any]:
+    """The config's ``train_timesteps`` budget on the cell's data set, and the minutes of
+    training it buys at the cell's measured fp32 rate (:func:`budget_minutes`)."""
+    per_epoch, batches = data.timesteps("train"), len(data.train_dataloader())
+    rate = fp32["batches_timed"] / fp32["seconds"]
+    return {"train_timesteps": config["train_timesteps"], "timesteps_per_epoch": per_epoch,
+            "batches_per_epoch": batches, "fp32_batches_per_s": rate,
+            "fp32_minutes": budget_minutes(config["train_timesteps"], per_epoch, batches, rate)}
+
+
 def measure_generation(model: Any, n: int, conditions: list,
                        options: dict[str, Any] | None = None) -> dict[str, Any]:
     """Bars per second of ``model.generate(n, **options)`` (bars = generated steps / steps
@@ -221,6 +244,9 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
                 cell["train_busy"] = result["train_busy"]
             if "profile" in result:
                 cell.setdefault("profile", {})[precision] = result["profile"]
+        fp32 = cell["train"].get("32-true", {})
+        if config.get("train_timesteps") and fp32.get("batches_timed"):
+            cell["budget"] = budget_figures(config, data, fp32)
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     if generate:
         cell["generate"] = measure_generation(model, generate, test)

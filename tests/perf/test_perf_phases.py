@@ -76,3 +76,23 @@ def test_a_cell_measures_idle_busy_and_profile_in_one_fit_per_precision(monkeypa
     assert math.isclose(bf16["achieved_flops_per_s"],
                         bf16["flops_per_padded_step"] * bf16["padded_steps_per_s"])
     assert cell["generate_set"]["n"] == 8 and "generate" not in cell
+
+
+def test_a_cell_with_a_time_step_budget_says_how_many_minutes_it_buys(monkeypatch) -> None:
+    import musebench.perf.throughput_cell as throughput_cell
+    from musebench.experiments.config import load_config
+    from musebench.perf.throughput_cell import budget_minutes
+
+    def with_budget(model: str, preset: str) -> dict:
+        config = load_config(model, preset)
+        config["train_timesteps"] = 5000
+        return config
+
+    monkeypatch.setattr(throughput_cell, "load_config", with_budget)
+    cell = measure_cell("pianoroll_lstm", "smoke", ["32-true"], warmup=0, steps=3)
+    budget, fp32 = cell["budget"], cell["train"]["32-true"]
+    assert budget["train_timesteps"] == 5000 and budget["batches_per_epoch"] > 0
+    assert budget["fp32_batches_per_s"] == pytest.approx(fp32["batches_timed"] / fp32["seconds"])
+    assert budget["fp32_minutes"] == pytest.approx(budget_minutes(
+        5000, budget["timesteps_per_epoch"], budget["batches_per_epoch"],
+        budget["fp32_batches_per_s"]))

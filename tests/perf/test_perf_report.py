@@ -116,3 +116,21 @@ def test_the_official_report_falls_back_on_the_kept_perf_figures(
     assert main(["leaderboard", "--official", "--results", str(store), "--no-reference",
                  "--format", "md"]) == 0
     assert "| tinylstm | smoke | fixture |" in capsys.readouterr().out
+
+
+def test_budget_minutes_are_the_budgets_batches_at_the_measured_rate() -> None:
+    """A budget of 2.5 epochs of 1,000 time steps in 40 batches is 100 batches: at 0.5
+    batches/s, 200 s = 3.33 min."""
+    from musebench.perf.throughput_cell import budget_minutes
+
+    assert budget_minutes(2500, 1000, 40, 0.5) == pytest.approx(200 / 60)
+
+
+def test_the_table_shows_the_minutes_a_budget_buys() -> None:
+    cell = PERF["perf_models"]["models"]["tinylstm"]["standard"]
+    perf = json.loads(json.dumps(PERF))
+    perf["perf_models"]["models"]["tinylstm"]["standard"] = dict(cell, budget={
+        "train_timesteps": 2500, "fp32_minutes": 8.25})
+    rows = {(r[0], r[1]): dict(zip(HEADER, r, strict=True)) for r in performance_rows(perf)}
+    assert rows["tinylstm", "standard"]["budget min (fp32)"] == "8.25"
+    assert rows["tinylstm", "smoke"]["budget min (fp32)"] == "-"
