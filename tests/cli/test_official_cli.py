@@ -54,8 +54,8 @@ def test_leaderboard_official_shows_runs_and_ceilings_per_track(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     page = out.read_text()   # the track tables went to stdout only, never into --out
     assert "### Tiny polyphonic: jsb" in page
-    assert "| lstm | 3 | 2.000 [-0.484, 4.484] |" in page
-    assert "| lstm (ceiling) | 3 | 0.500 [0.500, 0.500] |" in page
+    assert "| lstm | 3 | – | 2.000 [-0.484, 4.484] |" in page
+    assert "| lstm (ceiling) | 3 | – | 0.500 [0.500, 0.500] |" in page
     # the checked-in official rows are of tracks this protocol lacks: stale, left out
     assert "stale official row(s)" in page and "official)" not in page
 
