@@ -93,7 +93,11 @@ def test_listening_page_votes_and_ranking_in_headless_chromium(server):
             pair_id = page.evaluate("document.body.dataset.pair")
             if n == 0:  # nothing to vote on before both clips are heard
                 assert page.is_disabled("#vote-a") and page.is_disabled("#vote-b")
+            # as a listener does: clip B only once clip A is heard (playing B pauses A; a
+            # second click before A's first time update, on a loaded machine, left A unheard)
             page.click("#play-a")
+            page.wait_for_function("document.getElementById('audio-a').currentTime > 0",
+                                   timeout=20000)
             page.click("#play-b")
             page.wait_for_function("!document.getElementById('vote-a').disabled", timeout=20000)
             assert page.evaluate("[...document.querySelectorAll('audio')]"
