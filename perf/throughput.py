@@ -4,7 +4,8 @@
 the next batch (:func:`~musebench.perf.flops.counting_flops`, untimed), then times
 ``steps`` batches (or fewer, at least ``min_steps``, once the timed ones took
 ``max_seconds``: a slow model's figure in seconds, a fast one's over many batches) from the
-end of the last untimed batch to the end of the last timed one and stops the fit (or only
+end of the last untimed batch (with no warm-up and no FLOP count, from the start of the
+first timed one) to the end of the last timed one and stops the fit (or only
 says it is ``done``, for :class:`~musebench.perf.phases.Phases`); the figures are medians of
 the timed batches' rates. Everything a real run
 does per batch is inside the window: the data loader and collate, ``training_step`` with the
@@ -141,6 +142,9 @@ class ThroughputMeter(pl.Callback):
             self._counter = counting_flops()
             self._counter.__enter__()
         elif self.batches >= self._first_timed:
+            if self.batches == 0:  # no untimed batch ends before it: time it from its start
+                synchronize(pl_module.device)
+                self._last_end = time.perf_counter()
             self.counts.append(counts)
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule,

@@ -4,6 +4,7 @@ them into rates; driven by hand with fake trainer objects, no training."""
 from __future__ import annotations
 
 import math
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -44,3 +45,22 @@ def test_warmup_and_flop_batches_are_untimed_and_the_fit_stops_after_the_timed_o
     # the counted batch: forward 2*15*88*88, weight gradient the same, over 15 padded steps
     assert meter.flops_per_padded_step == 2 * 2 * 88 * 88
     assert math.isfinite(meter.result()["samples_per_s"])
+
+
+def test_without_warmup_the_first_batch_is_timed_from_its_own_start() -> None:
+    """The busy window's meter has no warm-up or FLOP batch: its first duration once ran
+    from the clock's zero (hours), so the window stopped after 3 batches and its total and
+    mean rate were wrong."""
+    codec = FrameRollCodec()
+    meter = ThroughputMeter(codec, warmup=0, steps=3, count_flops=False)
+    trainer = SimpleNamespace(should_stop=False, world_size=1)
+    module = SimpleNamespace(device=torch.device("cpu"))
+    started = time.perf_counter()
+    batches = 0
+    while not trainer.should_stop:
+        batch = codec.collate([{"roll": np.ones((5, 88), np.float32)}] * 3)
+        meter.on_train_batch_start(trainer, module, batch, batches)
+        meter.on_train_batch_end(trainer, module, None, batch, batches)
+        batches += 1
+    assert batches == 3 and len(meter.durations) == 3 == len(meter.counts)
+    assert 0 < sum(meter.durations) <= time.perf_counter() - started
