@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from musebench.models.crnngan import EventGenerator, shift_right
+from musebench.models.crnngan_layers import EventGenerator, shift_right
 from musebench.models.midinet_layers import FullPitchConv, FullPitchDeconv
 
 REPEATS = 5

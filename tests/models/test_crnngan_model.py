@@ -14,14 +14,14 @@ from musebench.datasets.codecs.note_events import NoteEventCodec, write_unquanti
 from musebench.datasets.datamodule import MusicDataModule
 from musebench.datasets.piece import Piece, make_notes
 from musebench.datasets.sources.music21_corpus import chorale_files, parse_chorale
-from musebench.models.crnngan import (
-    CRNNGAN,
-    PRETRAINING_VAL_LOSS,
+from musebench.models.crnngan import CRNNGAN, PRETRAINING_VAL_LOSS
+from musebench.models.crnngan_layers import (
     EventDiscriminator,
     EventGenerator,
     discriminator_loss,
     feature_matching_loss,
     generator_adversarial_loss,
+    l2_penalty,
     shift_right,
 )
 
@@ -132,7 +132,6 @@ def test_pretraining_sequence_length_grows_by_four_events_per_epoch() -> None:
 
 
 def test_l2_penalty_is_half_the_weight_times_the_sum_of_squares() -> None:
-    from musebench.models.crnngan import l2_penalty
 
     layer = torch.nn.Linear(2, 1)
     with torch.no_grad():
