@@ -5,6 +5,7 @@
 - :func:`finite` and :func:`strict_json`: NaN/inf become ``null``, so every JSON file
   musebench writes is strict JSON that any reader accepts.
 - :func:`usable_cores`: the cores this process may run on (threads per process, grid jobs).
+- :func:`cpuinfo_field` and :func:`cpu_name`: which CPU this is (rows and golden files name it).
 - :func:`did_you_mean`: the closest known name to a mistyped one, for error messages.
 - :func:`progress`: a progress bar on a terminal (tqdm), nothing in a log file or a pipe.
 
@@ -17,6 +18,7 @@ import difflib
 import json
 import math
 import os
+import platform
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -66,6 +68,26 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def cpuinfo_field(field: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The first value of ``field`` in Linux's ``/proc/cpuinfo`` (``""`` where there is none)."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == field and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return ""
+
+
+def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (``/proc/cpuinfo``; else what :mod:`platform` knows).
+
+    Two CPUs of one architecture (an AMD EPYC and an Intel Xeon both say ``x86_64``) train
+    at rates up to 3x apart and round some float32 sums differently, so results name it."""
+    return cpuinfo_field("model name", cpuinfo) or platform.processor() or platform.machine()
 
 
 def did_you_mean(name: str, names: Iterable[str]) -> str:

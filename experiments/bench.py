@@ -24,7 +24,6 @@ settings map to the same folder, which is what ``--resume`` continues from.
 
 from __future__ import annotations
 
-import platform
 import subprocess
 import time
 import uuid
@@ -49,7 +48,7 @@ from musebench.experiments.trainer import build_trainer, restore_best, training_
 from musebench.leaderboard.store import check_store, read_rows
 from musebench.models import get_model
 from musebench.models.base import MusicGenerator
-from musebench.util import strict_json, write_atomically
+from musebench.util import cpu_name, strict_json, write_atomically
 
 
 @dataclass
@@ -68,21 +67,6 @@ def git_commit() -> str:
                               cwd=Path(__file__).parent, check=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-
-
-def cpu_name(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
-    """The CPU's model name (Linux's ``/proc/cpuinfo``; else what :mod:`platform` knows).
-
-    Rows made on two CPUs of one architecture (an AMD EPYC and an Intel Xeon both say
-    ``x86_64``) train at rates up to 3x apart, so a row's minutes need the model name."""
-    try:
-        for line in cpuinfo.read_text(errors="replace").splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
-                return value.strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def hardware() -> str:

@@ -21,6 +21,14 @@ pinned thread count and once more with :data:`OTHER_THREADS` threads:
 
 :func:`compare` gives one :class:`Moved` row per check outside its tolerance; a model
 without golden file, a check missing on either side or a run that raised is a row too.
+
+Goldens per CPU kind: a GAN's smoke run is chaotic, so where two CPUs round one float32
+sum differently its notes part from the first training step on (MidiNet models 1 and 2:
+an AMD EPYC with AVX2 and an Intel Xeon with AVX-512 give other notes, and no setting of
+``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA`` and ``MKL_CBWR`` made the Xeon give the
+EPYC's). ``<golden_dir>/<kind>/<name>.json``, where it exists for this machine's
+:func:`cpu_kind`, is read in place of ``<golden_dir>/<name>.json``; ``--update
+--this-cpu`` blesses there. Each file records the kind it was blessed on.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from musebench.util import write_atomically
+from musebench.util import cpu_name, cpuinfo_field, write_atomically
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "tests" / "regression"
 #: Name of the data-side and scorer golden file (no model may be registered under it).
@@ -63,17 +71,32 @@ class Moved:
     tolerance: str
 
 
-def golden_path(name: str, golden_dir: Path = GOLDEN_DIR) -> Path:
-    return Path(golden_dir) / f"{name}.json"
+def cpu_kind() -> str:
+    """``<vendor>-<ISA>`` of this machine, e.g. ``GenuineIntel-AVX512``: the CPU vendor
+    (``/proc/cpuinfo``; the architecture elsewhere) and the widest vector instructions
+    torch's kernels use here (``torch.backends.cpu.get_cpu_capability``)."""
+    import torch
+
+    vendor = cpuinfo_field("vendor_id") or platform.machine()
+    return f"{vendor}-{torch.backends.cpu.get_cpu_capability()}"
 
 
-def read_golden(name: str, golden_dir: Path = GOLDEN_DIR) -> dict[str, Any] | None:
-    """The golden file of ``name`` (None if there is none).
+def golden_path(name: str, golden_dir: Path = GOLDEN_DIR, kind: str | None = None) -> Path:
+    """``<golden_dir>/<name>.json``, or with ``kind`` ``<golden_dir>/<kind>/<name>.json``."""
+    return Path(golden_dir) / (kind or "") / f"{name}.json"
+
+
+def read_golden(name: str, golden_dir: Path = GOLDEN_DIR,
+                kind: str | None = None) -> dict[str, Any] | None:
+    """The golden file of ``name`` for CPU ``kind``: its file in the kind's folder where
+    there is one, else the common file (None if there is neither).
 
     Raises:
         ValueError: the file is not a golden file; the message names it and the problem.
     """
-    path = golden_path(name, golden_dir)
+    path = golden_path(name, golden_dir, kind)
+    if kind is None or not path.exists():
+        path = golden_path(name, golden_dir)
     if not path.exists():
         return None
     try:
@@ -189,18 +212,7 @@ def environment() -> dict[str, str]:
 
     return {"python": platform.python_version(), "torch": torch.__version__,
             "numpy": numpy.__version__, "pytorch_lightning": pytorch_lightning.__version__,
-            "machine": f"{platform.machine()} {cpu_model()}".strip()}
-
-
-def cpu_model() -> str:
-    """The CPU's model name (Linux ``/proc/cpuinfo``; else what :mod:`platform` knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor()
+            "machine": f"{platform.machine()} {cpu_name()}", "cpu_kind": cpu_kind()}
 
 
 def bless(name: str, runner: Runner, settings: dict[str, Any]) -> dict[str, Any]:
@@ -237,9 +249,11 @@ def changes(name: str, new: dict[str, Any], old: dict[str, Any] | None) -> list[
     return rows
 
 
-def write_golden(golden: dict[str, Any], golden_dir: Path = GOLDEN_DIR) -> Path:
-    """Write ``golden`` (atomically: an interrupted update leaves the old file whole)."""
-    path = golden_path(golden["name"], golden_dir)
+def write_golden(golden: dict[str, Any], golden_dir: Path = GOLDEN_DIR,
+                 kind: str | None = None) -> Path:
+    """Write ``golden`` (atomically: an interrupted update leaves the old file whole), into
+    ``kind``'s folder when given."""
+    path = golden_path(golden["name"], golden_dir, kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(golden, indent=1, sort_keys=True, allow_nan=False) + "\n")
     return path
@@ -255,13 +269,14 @@ def settings_of(golden: dict[str, Any] | None, seed: int = 0,
 
 
 def check_all(names: list[str], runner: Callable[[str, dict[str, Any]], Outcome],
-              golden_dir: Path = GOLDEN_DIR) -> list[Moved]:
-    """Run every one of ``names`` with its golden file's settings; the rows that moved.
+              golden_dir: Path = GOLDEN_DIR, kind: str | None = None) -> list[Moved]:
+    """Run every one of ``names`` with its golden file's settings (that of CPU ``kind``
+    where there is one, :func:`read_golden`); the rows that moved.
 
     A run that raises is a row naming the error (the other names still run)."""
     moved = []
     for name in names:
-        golden = read_golden(name, golden_dir)
+        golden = read_golden(name, golden_dir, kind)
         try:
             outcome = runner(name, settings_of(golden))
         except Exception as error:  # noqa: BLE001 - every model is reported, whatever broke
@@ -274,9 +289,11 @@ def check_all(names: list[str], runner: Callable[[str, dict[str, Any]], Outcome]
 
 def bless_all(names: list[str], runner: Callable[[str, dict[str, Any], int], Outcome],
               golden_dir: Path = GOLDEN_DIR, seed: int = 0,
-              overrides: list[str] | None = None) -> tuple[list[Moved], list[Moved]]:
-    """Re-bless every one of ``names``: ``(changes, failures)``. A name whose runs raise,
-    or whose exact checks are not reproducible, keeps its old file and is a failure row."""
+              overrides: list[str] | None = None,
+              kind: str | None = None) -> tuple[list[Moved], list[Moved]]:
+    """Re-bless every one of ``names`` (in CPU ``kind``'s folder when given):
+    ``(changes, failures)``. A name whose runs raise, or whose exact checks are not
+    reproducible, keeps its old file and is a failure row."""
     changed, failed = [], []
     settings = settings_of(None, seed, overrides)
     for name in names:
@@ -286,11 +303,40 @@ def bless_all(names: list[str], runner: Callable[[str, dict[str, Any], int], Out
             failed.append(Moved(name, "(run)", f"{type(error).__name__}: {error}"[:160],
                                 "completes", "-"))
             continue
-        changed += changes(name, golden, read_golden(name, golden_dir))
-        write_golden(golden, golden_dir)
+        changed += changes(name, golden, read_golden(name, golden_dir, kind))
+        write_golden(golden, golden_dir, kind)
     return changed, failed
 
 
 def stale_files(names: list[str], golden_dir: Path = GOLDEN_DIR) -> list[Path]:
-    """Golden files in ``golden_dir`` of no name in ``names`` (an unregistered model)."""
-    return sorted(p for p in Path(golden_dir).glob("*.json") if p.stem not in names)
+    """Golden files in ``golden_dir`` or its CPU kinds' folders of no name in ``names``
+    (an unregistered model)."""
+    files = [*Path(golden_dir).glob("*.json"), *Path(golden_dir).glob("*/*.json")]
+    return sorted(p for p in files if p.stem not in names)
+
+
+def other_kinds(names: list[str], golden_dir: Path = GOLDEN_DIR,
+                kind: str | None = None) -> list[Path]:
+    """Golden files of ``names`` blessed for CPU kinds other than ``kind``: a re-bless here
+    cannot update them."""
+    return sorted(p for p in Path(golden_dir).glob("*/*.json")
+                  if p.stem in names and p.parent.name != kind)
+
+
+def kind_notes(moved: list[Moved], golden_dir: Path = GOLDEN_DIR,
+               kind: str | None = None) -> list[str]:
+    """For each model in ``moved`` whose golden file was blessed on another CPU (kind or
+    machine), a line saying so and how to bless one for this CPU kind."""
+    notes = []
+    for name in sorted({row.model for row in moved}):
+        try:
+            golden = read_golden(name, golden_dir, kind)
+        except ValueError:
+            continue
+        env = (golden or {}).get("environment", {})
+        blessed = env.get("cpu_kind") or env.get("machine")
+        if golden is not None and blessed and env.get("cpu_kind") != kind:
+            notes.append(f"{name}: golden blessed on {blessed}, this CPU is {kind}; where "
+                         f"only the CPU differs: musebench regress --update --this-cpu "
+                         f"--models {name}")
+    return notes

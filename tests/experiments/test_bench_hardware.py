@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from musebench.experiments.bench import cpu_name, hardware
+from musebench.experiments.bench import hardware
+from musebench.util import cpu_name
 
 
 def test_the_cpu_model_name_comes_from_cpuinfo(tmp_path: Path) -> None:

@@ -126,3 +126,45 @@ def test_a_broken_golden_file_is_named(tmp_path):
     (tmp_path / "m.json").write_text("{not json")
     with pytest.raises(ValueError, match=r"m\.json: not JSON"):
         regress.read_golden("m", tmp_path)
+
+
+def test_a_cpu_kinds_golden_is_read_there_and_only_there(tmp_path):
+    """MidiNet models 1-2 take other notes on an AMD EPYC (AVX2) than on an Intel Xeon
+    (AVX-512): each kind checks against its own file, the others against the common one."""
+    values = {"notes.sha256": "a" * 64}
+
+    def runner(name, settings, threads):
+        return dict(values)
+
+    regress.bless_all(["m"], runner, tmp_path)  # the common file, blessed on one CPU
+    values["notes.sha256"] = "b" * 64  # what another kind of CPU computes
+    changed, failed = regress.bless_all(["m"], runner, tmp_path, kind="AuthenticAMD-AVX2")
+    assert failed == [] and (tmp_path / "AuthenticAMD-AVX2" / "m.json").exists()
+    assert changed == [regress.Moved("m", "notes.sha256", "b" * 12, "a" * 12, "exact")]
+    amd = regress.read_golden("m", tmp_path, "AuthenticAMD-AVX2")
+    assert amd["checks"]["notes.sha256"]["expected"] == "b" * 64
+    assert amd["environment"]["cpu_kind"] == regress.cpu_kind()  # recorded as blessed
+    assert regress.read_golden("m", tmp_path, "GenuineIntel-AVX512")["checks"][
+        "notes.sha256"]["expected"] == "a" * 64
+    amd_outcome = {"notes.sha256": "b" * 64}
+    assert regress.check_all(["m"], lambda n, s: amd_outcome, tmp_path,
+                             "AuthenticAMD-AVX2") == []
+    assert [r.check for r in regress.check_all(["m"], lambda n, s: amd_outcome, tmp_path,
+                                               "GenuineIntel-AVX512")] == ["notes.sha256"]
+    assert regress.other_kinds(["m"], tmp_path, None) == [tmp_path / "AuthenticAMD-AVX2" /
+                                                          "m.json"]
+    assert regress.stale_files([], tmp_path) == [tmp_path / "AuthenticAMD-AVX2" / "m.json",
+                                                  tmp_path / "m.json"]
+
+
+def test_a_moved_model_blessed_on_another_cpu_kind_gets_a_note(tmp_path):
+    regress.bless_all(["m"], lambda n, s, t: {"x": "a" * 64}, tmp_path)
+    moved = [regress.Moved("m", "x", "b", "a", "exact")]
+    assert regress.kind_notes(moved, tmp_path, regress.cpu_kind()) == []
+    [note] = regress.kind_notes(moved, tmp_path, "AuthenticAMD-AVX2")
+    assert f"blessed on {regress.cpu_kind()}" in note and "--this-cpu --models m" in note
+
+
+def test_cpu_kind_names_vendor_and_isa():
+    vendor, _, isa = regress.cpu_kind().rpartition("-")
+    assert vendor and isa in ("DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256")
