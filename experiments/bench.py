@@ -39,7 +39,7 @@ import yaml
 from musebench.datasets.views import apply_view
 from musebench.experiments import tracking
 from musebench.experiments.conditions import with_condition_chords
-from musebench.experiments.config import config_hash, load_config
+from musebench.experiments.config import config_hash, load_config, resolve_track_budget
 from musebench.experiments.fair import ceiling_metrics, collapse_metrics
 from musebench.experiments.row_keeper import record_row
 from musebench.experiments.samples import write_samples
@@ -114,6 +114,7 @@ def bench(
     view: str | None = None,
     max_length: int | None = None,
     extra_row: dict[str, Any] | None = None,
+    track: str | None = None,
 ) -> BenchResult | None:
     """Train, sample, score and record one run; see the module docstring.
 
@@ -137,6 +138,8 @@ def bench(
         max_length: cut whole pieces into examples of at most this many time steps
             (``data.max_length``; a track's, for data sets of long pieces).
         extra_row: keys added to the row (the official grid's track and code hash).
+        track: the official track the run is a cell of: its budget in the config's
+            ``track_timesteps`` where it has one (:func:`resolve_track_budget`).
 
     Returns:
         The result on rank 0, None on other ranks.
@@ -152,7 +155,7 @@ def bench(
         FileExistsError: ``resume`` of a run whose row is already in the store.
     """
     model_cls = get_model(model_name)
-    config = load_config(model_name, preset, overrides)
+    config = resolve_track_budget(load_config(model_name, preset, overrides), track)
     if dataset:
         config["data"]["source"] = dataset
     if precision:

@@ -8,8 +8,9 @@ it (:mod:`musebench.experiments.validation`) before anything runs.
 ``experiments/configs/<model>.yaml`` has the sections ``model`` (the class's keyword
 arguments), ``data`` (:class:`~musebench.datasets.datamodule.MusicDataModule` arguments),
 ``trainer`` (``pl.Trainer`` arguments), ``generate`` (``n`` and sampling options) and
-``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base), and
-optionally ``early_stopping`` (``EarlyStopping`` arguments such as ``patience``; the
+``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base),
+``train_timesteps`` (the training budget) with optionally ``track_timesteps`` (an official
+track's own budget, :func:`resolve_track_budget`), and optionally ``early_stopping`` (``EarlyStopping`` arguments such as ``patience``; the
 monitored metric is the model's ``monitor``).
 Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars. A preset or
 override key that is not in the base config is an error naming it (``trainer`` and
@@ -170,6 +171,22 @@ def load_config(
             check_config(config, get_model(model))
         except ArgumentError as error:
             raise ConfigError(f"{model} config ({preset}): {error}") from None
+    return config
+
+
+def resolve_track_budget(config: dict[str, Any], track: str | None) -> dict[str, Any]:
+    """``config`` (changed in place, and returned) with its ``track_timesteps`` resolved
+    away: ``train_timesteps`` becomes the mapping's value for ``track`` where it has one.
+
+    A model's cost per time step differs between tracks (whole classical pieces against
+    Bach's short melodies), so one budget cannot be the protocol's equal minutes on every
+    track (issue #11); ``track_timesteps: {classical: N}`` sets a track's own. The mapping
+    is removed whatever the track, so only the budget a run trains names it (a config that
+    adds one track's budget leaves the other tracks' runs and rows as they were).
+    """
+    per_track = config.pop("track_timesteps", None) or {}
+    if track is not None and track in per_track:
+        config["train_timesteps"] = per_track[track]
     return config
 
 

@@ -31,7 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from musebench.experiments.config import config_hash, load_config
+from musebench.experiments.config import (
+    config_hash,
+    config_path,
+    load_config,
+    resolve_track_budget,
+)
 from musebench.experiments.tracks import Cell, Protocol
 
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -173,10 +178,20 @@ def rehash(rows: list[dict[str, Any]], folder: Path = _PACKAGE) -> int:
 
 
 def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:
-    """The resolved config of ``cell`` as the bench hashes it: its dataset, its track's
+    """The resolved config of ``cell`` as the bench hashes it: its track's budget
+    (:func:`~musebench.experiments.config.resolve_track_budget`), its dataset, its track's
     view as ``data.view`` (the model learns and is scored in it) and the track's
-    ``max_length`` as ``data.max_length`` where it sets one."""
+    ``max_length`` as ``data.max_length`` where it sets one.
+
+    Raises:
+        ValueError: the model's ``track_timesteps`` names a track the protocol lacks."""
     config = load_config(cell.model, protocol.preset)
+    unknown = sorted(set(config.get("track_timesteps") or {})
+                     - {t.name for t in protocol.tracks})
+    if unknown:
+        raise ValueError(f"{config_path(cell.model)}: track_timesteps names no track of the "
+                         f"protocol: {', '.join(unknown)}")
+    resolve_track_budget(config, cell.track)
     track = protocol.track(cell.track)
     config["data"]["source"] = cell.dataset
     config["data"]["view"] = track.view
@@ -313,7 +328,7 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
                  "clean_tree": not allow_dirty}
         result = bench(cell.model, cell.dataset, protocol.preset, cell.seed,
                        out=out / cell.track, results=store, data_root=data_root, audio=False, view=track.view,
-                       max_length=track.max_length, extra_row=extra)
+                       max_length=track.max_length, extra_row=extra, track=cell.track)
         if result is None:
             continue
         row = dict(result.row, samples=keep_samples(result.samples, store, cell,

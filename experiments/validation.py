@@ -12,7 +12,8 @@ accepts (:func:`musebench.arguments.check_arguments`: known keys, annotated type
 - ``early_stopping``: ``EarlyStopping`` (less ``monitor``/``mode``, the model's);
 - ``train_timesteps``: the training budget in time steps of data (a positive integer, or
   None), which the bench turns into epochs
-  (:func:`~musebench.experiments.trainer.training_schedule`).
+  (:func:`~musebench.experiments.trainer.training_schedule`); ``track_timesteps``, a
+  mapping of official track names to such budgets.
 
 :data:`LOWEST` adds the lower bounds that a type cannot say. So ``--set trainer.nosuch=1``,
 ``--set model.hidden=abc``, ``--set trainer.max_epochs=-3`` or ``--set generate.n=0`` is an
@@ -63,6 +64,10 @@ def is_default(config_key: str, value: Any, model_cls: type[MusicGenerator]) -> 
             and type(value) is type(parameter.default) and value == parameter.default)
 
 
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def check_config(config: dict[str, Any], model_cls: type[MusicGenerator]) -> None:
     """Check every section of a resolved run config (see the module docstring).
 
@@ -78,10 +83,14 @@ def check_config(config: dict[str, Any], model_cls: type[MusicGenerator]) -> Non
     check_arguments(EarlyStopping, config.get("early_stopping") or {}, "early_stopping",
                     ignore=("monitor", "mode"))
     budget = config.get("train_timesteps")
-    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
-                               or budget < 1):
+    if budget is not None and not _positive_int(budget):
         raise ArgumentError(f"train_timesteps = {budget!r}: must be a positive integer "
                             "(time steps of training data), or null")
+    per_track = config.get("track_timesteps")
+    if per_track is not None and not (isinstance(per_track, dict) and all(
+            isinstance(k, str) and _positive_int(v) for k, v in per_track.items())):
+        raise ArgumentError(f"track_timesteps = {per_track!r}: must map track names to "
+                            "positive integers (time steps of training data)")
     for dotted, lowest in LOWEST.items():
         section, key = dotted.split(".")
         value = config[section].get(key)

@@ -92,3 +92,14 @@ def test_the_cli_refuses_a_bad_setting_with_exit_code_2_and_no_traceback(tmp_pat
     assert "generate.n = 0: must be at least 1" in result.stderr
     assert "Traceback" not in result.stderr
     assert not any(tmp_path.iterdir())  # refused before any run folder was made
+
+
+@pytest.mark.parametrize("budgets", [{"classical": 0}, {"classical": 1.5}, ["classical"],
+                                     {"classical": True}])
+def test_a_bad_track_budget_is_refused_naming_the_key(budgets) -> None:
+    from musebench.experiments.validation import check_config
+
+    config = dict(load_config("markov", "smoke"), track_timesteps=budgets)
+    with pytest.raises(ArgumentError, match="track_timesteps = .*must map track names"):
+        check_config(config, get_model("markov"))
+    check_config(dict(config, track_timesteps={"classical": 5}), get_model("markov"))

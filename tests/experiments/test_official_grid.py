@@ -248,3 +248,65 @@ def test_a_row_is_stale_when_its_code_or_config_or_track_changed() -> None:
             dict(current, track="gone"), dict(current, dataset="gone"),
             {"model": "markov", "dataset": "bach"}]   # the user's own run: never stale
     assert official.stale_rows(rows, protocol) == [False, True, True, True, True, False]
+
+
+TWO_TRACKS = TINY + """  full:
+    title: Full
+    datasets: [fixture]
+    view: full
+    requires: [notes]
+    headline: [pitch_range]
+"""
+
+
+def _with_track_budgets(monkeypatch, module, budgets: dict) -> None:
+    """``module``'s load_config gives every config the ``track_timesteps`` ``budgets``."""
+    real = module.load_config
+
+    def load_config(*args, **kwargs):
+        return dict(real(*args, **kwargs), track_timesteps=dict(budgets))
+
+    monkeypatch.setattr(module, "load_config", load_config)
+
+
+def test_a_tracks_own_budget_reaches_its_cells_and_leaves_the_other_tracks_alone(
+        tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(TWO_TRACKS)
+    protocol = tracks.load_protocol(path)
+    melody = Cell("melody", "fixture", "pianoroll_lstm", 0)
+    full = Cell("full", "fixture", "pianoroll_lstm", 0)
+    before = {c: official.config_hash(official.cell_config(c, protocol)) for c in (melody, full)}
+    default = official.cell_config(full, protocol)["train_timesteps"]
+    _with_track_budgets(monkeypatch, official, {"melody": 777})
+    config = official.cell_config(melody, protocol)
+    assert config["train_timesteps"] == 777 and "track_timesteps" not in config
+    assert official.config_hash(config) != before[melody]
+    other = official.cell_config(full, protocol)
+    assert other["train_timesteps"] == default and "track_timesteps" not in other
+    assert official.config_hash(other) == before[full]  # its rows stay current
+    calls = []
+    monkeypatch.setattr("musebench.experiments.bench.bench",
+                        lambda *args, **kwargs: calls.append(kwargs))
+    official.run_grid(protocol, [melody], tmp_path / "o.jsonl", tmp_path / "runs",
+                      allow_dirty=True, say=lambda _: None)
+    assert calls[0]["track"] == "melody"
+    _with_track_budgets(monkeypatch, official, {"drums": 5})
+    with pytest.raises(ValueError, match="track_timesteps names no track of the protocol: "
+                                         "drums"):
+        official.cell_config(melody, protocol)
+
+
+def test_the_bench_trains_a_tracks_own_budget(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    from musebench.experiments import bench
+
+    _with_track_budgets(monkeypatch, bench, {"melody": 777})
+    result = bench.bench("markov", "fixture", "smoke", out=tmp_path / "runs",
+                         results=tmp_path / "r.jsonl", audio=False, track="melody")
+    assert yaml.safe_load((result.out / "config.yaml").read_text())["train_timesteps"] == 777
+    plain = bench.bench("markov", "fixture", "smoke", out=tmp_path / "runs",
+                        results=tmp_path / "r.jsonl", audio=False)
+    config = yaml.safe_load((plain.out / "config.yaml").read_text())
+    assert config.get("train_timesteps") != 777 and "track_timesteps" not in config
