@@ -6,21 +6,26 @@ minutes of training for every model. This tool measures what each budget costs h
 the condition the official grid runs in, and proposes the budget that takes ``--minutes``:
 
 - the cells: every member of every track of ``experiments/tracks.yaml`` on the track's
-  first data set, seed 0 (the models come from the protocol, never named here); each
-  trained by ``musebench bench`` with the cell's official config (the track's view and
-  ``max_length``) on ``--fraction`` of its budget, into a temporary folder;
+  first data set, seed 0 (the models come from the protocol, never named here), each
+  trained by ``musebench bench`` with the cell's official config (the track's view,
+  ``max_length`` and budget) on two shares of its budget, ``--fractions`` (1/16 and 1/8),
+  into a temporary folder;
 - the condition: one torch thread a process, ``--jobs`` processes side by side (two on
   the two-core machine, as ``musebench official`` runs in two clones), under one load;
 - the figures, from each run's ``train_seconds`` (statistics, the fit with its
-  validation and checkpoints, sampling excluded): time steps per second ``r = b / t``
-  for ``b`` time steps trained in ``t`` seconds; the minutes of the whole budget ``B``,
-  ``B / r / 60``; the budget that takes ``M`` minutes, ``r M 60``, rounded to whole
-  epochs where it is at least one (the bench trains whole epochs, each a share of its
-  batches).
+  validation and checkpoints, sampling excluded), as a line ``t = c + b / r`` through the
+  two runs (``b1`` time steps in ``t1`` seconds, ``b2`` in ``t2``): the marginal rate
+  ``r = (b2 - b1) / (t2 - t1)`` time steps a second and the fixed cost ``c = t1 - b1 / r``
+  (the set-up, the first validation, and what a model spends once whatever its budget,
+  such as C-RNN-GAN's MLE pre-training); the minutes of the whole budget ``B``,
+  ``(c + B / r) / 60``; the budget that takes ``M`` minutes, ``r (60 M - c)``, rounded to
+  whole epochs where it is at least one (the bench trains whole epochs, each a share of
+  its batches).
 
-A run's fixed costs (the first validation, the statistics) are charged to its fraction,
-so a small fraction under-states the rate; the default eighth of a budget is about a
-minute a cell. Results go to ``--out`` (JSON, with the machine) and a table is printed.
+One run gives the rate ``b / t`` only, which charges the fixed cost to a fraction of the
+budget: C-RNN-GAN's 100 epochs, 16 of them cheap pre-training, predicted 8.9 minutes for
+600 epochs, which trained 12.2 (under more load as well). Results go to ``--out`` (JSON, with the
+machine) and a Markdown table is printed.
 """
 
 from __future__ import annotations
@@ -39,11 +44,12 @@ from typing import Any
 from musebench.util import cpu_name, strict_json, write_atomically
 
 OUT = Path(__file__).resolve().parent / "calibration.json"
+FRACTIONS = (1 / 16, 1 / 8)
 
 
 @dataclass(frozen=True)
 class Plan:
-    """One calibration run: an official cell's config on a fraction of its budget."""
+    """One calibration run: an official cell's config on ``measured`` of its ``budget``."""
 
     track: str
     dataset: str
@@ -53,11 +59,15 @@ class Plan:
     budget: int
     measured: int
 
+    @property
+    def name(self) -> str:
+        return f"{self.track}-{self.model}-{self.measured}"
 
-def plans(fraction: float, models: list[str] | None = None,
+
+def plans(fractions: tuple[float, ...] = FRACTIONS, models: list[str] | None = None,
           tracks: list[str] | None = None) -> list[Plan]:
-    """One :class:`Plan` per member of each chosen track on its first data set (models with
-    a ``train_timesteps`` budget only: the others do not train)."""
+    """A :class:`Plan` per fraction for each member of each chosen track on its first
+    data set (models with a ``train_timesteps`` budget only: the others do not train)."""
     from musebench.experiments.official import cell_config
     from musebench.experiments.tracks import capabilities, cells, load_protocol
 
@@ -73,9 +83,9 @@ def plans(fraction: float, models: list[str] | None = None,
         if not budget:
             continue
         data = config["data"]
-        out.append(Plan(cell.track, cell.dataset, cell.model, data["view"],
-                        data.get("max_length"), int(budget),
-                        max(1, round(budget * fraction))))
+        out += [Plan(cell.track, cell.dataset, cell.model, data["view"],
+                     data.get("max_length"), int(budget), max(1, round(budget * f)))
+                for f in fractions]
     return out
 
 
@@ -84,34 +94,38 @@ def bench_command(plan: Plan, folder: Path) -> list[str]:
     command = [sys.executable, "-m", "musebench", "bench", "--model", plan.model,
                "--dataset", plan.dataset, "--view", plan.view, "--seed", "0",
                "--set", f"train_timesteps={plan.measured}", "--out", str(folder / "runs"),
-               "--results", str(folder / f"{plan.track}-{plan.model}.jsonl"), "--no-audio"]
+               "--results", str(folder / f"{plan.name}.jsonl"), "--no-audio"]
     if plan.max_length is not None:
         command += ["--max-length", str(plan.max_length)]
     return command
 
 
-def figures(plan: Plan, row: dict[str, Any], minutes: float) -> dict[str, Any]:
-    """What ``plan``'s result ``row`` says of its budget (module docstring)."""
-    seconds = float(row["train_seconds"])
-    rate = plan.measured / seconds
-    per_epoch = int(row.get("budget", {}).get("timesteps_per_epoch") or 0)
-    proposed = rate * minutes * 60
+def figures(points: list[tuple[int, float]], budget: int, per_epoch: int | None,
+            minutes: float) -> dict[str, Any]:
+    """The line through two ``(time steps, train seconds)`` runs of one cell, and what it
+    says of ``budget`` and of a budget of ``minutes`` (module docstring)."""
+    (b1, t1), (b2, t2) = sorted(points)
+    if b2 <= b1 or t2 <= t1:
+        return {"error": f"the longer run ({b2:,} steps, {t2:.1f} s) was not slower than the "
+                         f"shorter ({b1:,}, {t1:.1f} s): measure larger fractions"}
+    rate = (b2 - b1) / (t2 - t1)
+    fixed = t1 - b1 / rate
+    proposed = rate * (60 * minutes - fixed)
     if per_epoch and proposed >= per_epoch:
         proposed = round(proposed / per_epoch) * per_epoch
-    return {"track": plan.track, "dataset": plan.dataset, "model": plan.model,
-            "measured_timesteps": plan.measured, "train_seconds": seconds,
-            "timesteps_per_s": rate, "timesteps_per_epoch": per_epoch or None,
-            "budget": plan.budget, "budget_minutes": plan.budget / rate / 60,
-            "proposed": int(round(proposed)), "proposed_minutes": minutes}
+    return {"points": [[b1, t1], [b2, t2]], "timesteps_per_s": rate, "fixed_seconds": fixed,
+            "timesteps_per_epoch": per_epoch, "budget": budget,
+            "budget_minutes": (fixed + budget / rate) / 60,
+            "proposed": max(1, int(round(proposed))), "proposed_minutes": minutes}
 
 
-def run(plan_list: list[Plan], jobs: int, minutes: float,
-        log: Any = sys.stderr) -> list[dict[str, Any]]:
-    """Run the plans ``jobs`` at a time (one torch thread each); their figures, or an
-    ``error`` entry for a run that failed (the others go on)."""
+def run_plans(plan_list: list[Plan], jobs: int, log: Any = sys.stderr
+              ) -> dict[Plan, dict[str, Any]]:
+    """Run the plans ``jobs`` at a time (one torch thread each): each plan's result row,
+    or ``{"error": ...}`` for a run that failed (the others go on)."""
     env = dict(os.environ, OMP_NUM_THREADS="1", WANDB_MODE="disabled",
                PYTHONWARNINGS="ignore")
-    results: list[dict[str, Any]] = []
+    done: dict[Plan, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="musebench-calibrate-") as tmp:
         folder = Path(tmp)
         waiting = list(plan_list)
@@ -121,40 +135,54 @@ def run(plan_list: list[Plan], jobs: int, minutes: float,
                 plan = waiting.pop(0)
                 print(f"calibrate: {plan.track} / {plan.dataset} / {plan.model}: "
                       f"{plan.measured:,} of {plan.budget:,} time steps", file=log, flush=True)
-                with open(folder / f"{plan.track}-{plan.model}.log", "w") as stderr:
+                with open(folder / f"{plan.name}.log", "w") as stderr:
                     running.append((plan, subprocess.Popen(  # a file, not a pipe: the
                         bench_command(plan, folder), env=env,   # log never blocks the run
                         stdout=subprocess.DEVNULL, stderr=stderr)))
             time.sleep(1.0)
             for plan, process in [(p, q) for p, q in running if q.poll() is not None]:
                 running.remove((plan, process))
-                store = folder / f"{plan.track}-{plan.model}.jsonl"
+                store = folder / f"{plan.name}.jsonl"
                 rows = store.read_text().splitlines() if store.exists() else []
-                if process.returncode != 0 or not rows:
-                    log_text = (folder / f"{plan.track}-{plan.model}.log").read_text(
-                        errors="replace")
-                    lines = [x for x in log_text.splitlines() if x.strip()]
-                    results.append({"track": plan.track, "dataset": plan.dataset,
-                                    "model": plan.model,
-                                    "error": lines[-1] if lines else "no result row"})
+                if process.returncode == 0 and rows:
+                    done[plan] = json.loads(rows[-1])
                 else:
-                    results.append(figures(plan, json.loads(rows[-1]), minutes))
-    order = {(p.track, p.model): i for i, p in enumerate(plan_list)}
-    return sorted(results, key=lambda r: order[(r["track"], r["model"])])
+                    text = (folder / f"{plan.name}.log").read_text(errors="replace")
+                    lines = [x for x in text.splitlines() if x.strip()]
+                    done[plan] = {"error": lines[-1] if lines else "no result row"}
+    return done
+
+
+def calibrate(plan_list: list[Plan], jobs: int, minutes: float) -> list[dict[str, Any]]:
+    """Every cell's figures (:func:`figures`), in the plans' order."""
+    rows = run_plans(plan_list, jobs)
+    cells: dict[tuple[str, str, str], list[Plan]] = {}
+    for plan in plan_list:
+        cells.setdefault((plan.track, plan.dataset, plan.model), []).append(plan)
+    results = []
+    for (track, dataset, model), runs in cells.items():
+        head = {"track": track, "dataset": dataset, "model": model}
+        errors = [rows[p]["error"] for p in runs if "error" in rows[p]]
+        if errors:
+            results.append({**head, "error": errors[0]})
+            continue
+        per_epoch = rows[runs[0]].get("budget", {}).get("timesteps_per_epoch")
+        points = [(p.measured, float(rows[p]["train_seconds"])) for p in runs]
+        results.append({**head, **figures(points, runs[0].budget, per_epoch, minutes)})
+    return results
 
 
 def table(results: list[dict[str, Any]]) -> str:
     """The results as a Markdown table."""
-    lines = ["| track | data set | model | steps/s | budget | its minutes | for the target |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| track | data set | model | steps/s | fixed s | budget | its minutes | "
+             "for the target |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
+        head = f"| {r['track']} | {r['dataset']} | {r['model']} |"
         if "error" in r:
-            lines.append(f"| {r['track']} | {r['dataset']} | {r['model']} | "
-                         f"failed: {r['error']} | | | |")
+            lines.append(f"{head} failed: {r['error']} | | | | |")
             continue
-        lines.append(f"| {r['track']} | {r['dataset']} | {r['model']} | "
-                     f"{r['timesteps_per_s']:,.0f} | {r['budget']:,} | "
-                     f"{r['budget_minutes']:.1f} | {r['proposed']:,} |")
+        lines.append(f"{head} {r['timesteps_per_s']:,.0f} | {r['fixed_seconds']:.0f} | "
+                     f"{r['budget']:,} | {r['budget_minutes']:.1f} | {r['proposed']:,} |")
     return "\n".join(lines)
 
 
@@ -164,26 +192,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=9.0,
                         help="training minutes a budget should take (default 9: the "
                              "protocol's 8-10)")
-    parser.add_argument("--fraction", type=float, default=0.125,
-                        help="share of each budget trained to measure it (default 1/8)")
+    parser.add_argument("--fractions", type=float, nargs=2, default=list(FRACTIONS),
+                        help="the two shares of each budget trained (default 1/16 1/8)")
     parser.add_argument("--jobs", type=int, default=2,
                         help="runs side by side, one thread each (default 2, as the grid)")
     parser.add_argument("--models", nargs="+", default=None)
     parser.add_argument("--tracks", nargs="+", default=None)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
-    if not 0 < args.fraction <= 1 or args.jobs < 1 or args.minutes <= 0:
-        parser.error("need 0 < --fraction <= 1, --jobs >= 1 and --minutes > 0")
-    plan_list = plans(args.fraction, args.models, args.tracks)
+    low, high = sorted(args.fractions)
+    if not 0 < low < high <= 1 or args.jobs < 1 or args.minutes <= 0:
+        parser.error("need 0 < two different --fractions <= 1, --jobs >= 1, --minutes > 0")
+    plan_list = plans((low, high), args.models, args.tracks)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    results = run(plan_list, args.jobs, args.minutes)
+    results = calibrate(plan_list, args.jobs, args.minutes)
     report = {"machine": {"cpu": cpu_name(), "cpus": os.cpu_count()}, "started": started,
-              "minutes": args.minutes, "fraction": args.fraction, "jobs": args.jobs,
+              "minutes": args.minutes, "fractions": [low, high], "jobs": args.jobs,
               "threads": 1, "results": results}
     write_atomically(args.out, strict_json(report, indent=1) + "\n")
     print(table(results))
-    failed = sum("error" in r for r in results)
-    return 1 if failed else 0
+    return 1 if any("error" in r for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""perf/calibrate.py: which cells it measures, how a run's time becomes a budget, and one
-real run end to end."""
+"""perf/calibrate.py: which cells it measures, how two runs' times become a budget, and
+real runs end to end."""
 
 from __future__ import annotations
 
@@ -12,32 +12,35 @@ from musebench.perf import calibrate
 def test_every_training_member_of_each_track_is_planned_on_its_first_data_set():
     protocol = load_protocol()
     caps = capabilities(protocol.preset)
-    planned = calibrate.plans(0.125)
+    planned = calibrate.plans()
     assert {(p.track, p.dataset) for p in planned} == {(t.name, t.datasets[0])
                                                        for t in protocol.tracks}
     for track in protocol.tracks:
         names = {p.model for p in planned if p.track == track.name}
         assert names <= set(members(track, caps))
         assert "markov" not in names and "random" not in names  # no budget: they do not train
-    melody = {p.model: p for p in planned if p.track == "melody"}
-    assert melody["crnngan"].view == "melody" and melody["crnngan"].budget == 8_582_400
-    assert melody["crnngan"].measured == 1_072_800  # an eighth
+    crnngan = [p for p in planned if p.track == "melody" and p.model == "crnngan"]
+    assert [p.measured for p in crnngan] == [536_400, 1_072_800]  # 1/16 and 1/8
+    assert crnngan[0].view == "melody" and crnngan[0].budget == 8_582_400
     classical = [p for p in planned if p.track == "classical"]
     assert classical and all(p.max_length == 2048 for p in classical)
 
 
-def test_a_runs_time_becomes_a_rate_its_budgets_minutes_and_a_proposal_in_whole_epochs():
-    plan = calibrate.Plan("melody", "bach", "m", "melody", None, budget=1_000_000,
-                          measured=125_000)
-    row = {"train_seconds": 50.0, "budget": {"timesteps_per_epoch": 10_000}}
-    result = calibrate.figures(plan, row, minutes=9.0)
-    assert result["timesteps_per_s"] == 2_500.0                 # 125,000 / 50
-    assert result["budget_minutes"] == pytest.approx(1_000_000 / 2_500 / 60)  # 6.67
-    assert result["proposed"] == 1_350_000                      # 2,500 x 540 = 135 epochs
-    row["budget"]["timesteps_per_epoch"] = 4_000_000            # under one epoch: not rounded
-    assert calibrate.figures(plan, row, 9.0)["proposed"] == 1_350_000
-    row["budget"]["timesteps_per_epoch"] = 11_000               # 122.7 epochs -> 123
-    assert calibrate.figures(plan, row, 9.0)["proposed"] == 123 * 11_000
+def test_two_runs_give_a_rate_a_fixed_cost_the_budgets_minutes_and_a_proposal():
+    # t = 20 + b / 2,500: 50,000 steps in 40 s, 100,000 in 60 s
+    result = calibrate.figures([(100_000, 60.0), (50_000, 40.0)], budget=1_000_000,
+                               per_epoch=10_000, minutes=9.0)
+    assert result["timesteps_per_s"] == 2_500.0
+    assert result["fixed_seconds"] == pytest.approx(20.0)
+    assert result["budget_minutes"] == pytest.approx((20 + 400) / 60)  # 7.0
+    assert result["proposed"] == 1_300_000  # 2,500 x (540 - 20) = 130 epochs
+    # under one epoch: not rounded to epochs; 11,000 an epoch: 118.2 epochs -> 118
+    assert calibrate.figures([(50_000, 40.0), (100_000, 60.0)], 1, 4_000_000, 9.0)[
+        "proposed"] == 1_300_000
+    assert calibrate.figures([(50_000, 40.0), (100_000, 60.0)], 1, 11_000, 9.0)[
+        "proposed"] == 118 * 11_000
+    assert "not slower" in calibrate.figures([(50_000, 40.0), (100_000, 39.0)], 1, None,
+                                             9.0)["error"]
 
 
 def test_the_command_trains_the_cells_view_and_length_on_the_measured_share(tmp_path):
@@ -48,18 +51,19 @@ def test_the_command_trains_the_cells_view_and_length_on_the_measured_share(tmp_
     assert "train_timesteps=5" in command and "--no-audio" in command
 
 
-@pytest.mark.slow  # one standard-size piano-roll LSTM run on the fixture: ~15 s
-def test_one_real_run_gives_its_figures():
-    plan = calibrate.Plan("t", "fixture", "pianoroll_lstm", "full", None, budget=11_520,
-                          measured=1_152)
-    [result] = calibrate.run([plan], jobs=1, minutes=9.0)
+@pytest.mark.slow  # two standard-size piano-roll LSTM runs on the fixture: ~25 s
+def test_two_real_runs_give_the_cells_figures():
+    plans = [calibrate.Plan("t", "fixture", "pianoroll_lstm", "full", None, budget=46_080,
+                            measured=m) for m in (1_152, 4_608)]
+    [result] = calibrate.calibrate(plans, jobs=2, minutes=9.0)
     assert "error" not in result, result
-    assert result["train_seconds"] > 0 and result["timesteps_per_s"] > 0
+    assert result["timesteps_per_s"] > 0 and result["budget"] == 46_080
     assert result["budget_minutes"] == pytest.approx(
-        11_520 / result["timesteps_per_s"] / 60)
+        (result["fixed_seconds"] + 46_080 / result["timesteps_per_s"]) / 60)
 
 
 def test_a_run_that_fails_is_an_error_entry_naming_why():
-    plan = calibrate.Plan("t", "no_such_set", "pianoroll_lstm", "full", None, 10, 5)
-    [result] = calibrate.run([plan], jobs=1, minutes=9.0)
+    plans = [calibrate.Plan("t", "no_such_set", "pianoroll_lstm", "full", None, 10, m)
+             for m in (1, 2)]
+    [result] = calibrate.calibrate(plans, jobs=1, minutes=9.0)
     assert "no_such_set" in result["error"]
