@@ -32,7 +32,7 @@ DATASETS  ?=
 SEEDS     ?= $(SEED)
 JOBS      ?= 1
 
-.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf perf-data gpu-check official
+.PHONY: install install-packages install-audio test lint regress regress-update bench bench-all leaderboard perf perf-data calibrate gpu-check official
 
 # `make install PY=python3` installs into that interpreter instead (no venv is made).
 install:
@@ -99,6 +99,11 @@ official:
 
 perf:
 	$(PY) -m musebench.perf --out $(OUT)/perf.json
+
+# What each standard budget costs in the official grid's condition (one thread a run, two
+# side by side), and the budget that takes the protocol's 9 minutes (~25 min; grids stopped).
+calibrate:
+	$(PY) -m musebench.perf.calibrate
 
 # Every readable data source built from scratch (minutes per large corpus; make perf
 # builds only the embedded default and the fixture).

@@ -22,6 +22,10 @@ the condition the official grid runs in, and proposes the budget that takes ``--
   whole epochs where it is at least one (the bench trains whole epochs, each a share of
   its batches).
 
+Each entry of ``--out`` records how it was made (CPU, time, settings); a run replaces the
+entries of the cells it measures and keeps the others, so the tracks can be calibrated in
+parts (two parts side by side, ``--jobs 1`` each, is the grid's condition too).
+
 One run gives the rate ``b / t`` only, which charges the fixed cost to a fraction of the
 budget: C-RNN-GAN's 100 epochs, 16 of them cheap pre-training, predicted 8.9 minutes for
 600 epochs, which trained 12.2 (under more load as well). Results go to ``--out`` (JSON, with the
@@ -204,14 +208,23 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < low < high <= 1 or args.jobs < 1 or args.minutes <= 0:
         parser.error("need 0 < two different --fractions <= 1, --jobs >= 1, --minutes > 0")
     plan_list = plans((low, high), args.models, args.tracks)
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    results = calibrate(plan_list, args.jobs, args.minutes)
-    report = {"machine": {"cpu": cpu_name(), "cpus": os.cpu_count()}, "started": started,
-              "minutes": args.minutes, "fractions": [low, high], "jobs": args.jobs,
-              "threads": 1, "results": results}
-    write_atomically(args.out, strict_json(report, indent=1) + "\n")
+    how = {"cpu": cpu_name(), "cpus": os.cpu_count(), "started": time.strftime(
+        "%Y-%m-%dT%H:%M:%S%z"), "minutes": args.minutes, "fractions": [low, high],
+        "jobs": args.jobs, "threads": 1}
+    results = [{**r, "how": how} for r in calibrate(plan_list, args.jobs, args.minutes)]
+    write_atomically(args.out, strict_json({"results": merged(args.out, results)},
+                                           indent=1) + "\n")
     print(table(results))
     return 1 if any("error" in r for r in results) else 0
+
+
+def merged(path: Path, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``results`` with the entries of the file at ``path`` for the cells they do not
+    measure, so the tracks can be calibrated in parts (each entry says how it was made)."""
+    key = ("track", "dataset", "model")
+    new = {tuple(r[k] for k in key) for r in results}
+    old = json.loads(path.read_text()).get("results", []) if path.exists() else []
+    return [r for r in old if tuple(r.get(k) for k in key) not in new] + results
 
 
 if __name__ == "__main__":

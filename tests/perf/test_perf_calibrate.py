@@ -67,3 +67,16 @@ def test_a_run_that_fails_is_an_error_entry_naming_why():
              for m in (1, 2)]
     [result] = calibrate.calibrate(plans, jobs=1, minutes=9.0)
     assert "no_such_set" in result["error"]
+
+
+def test_a_calibration_in_parts_keeps_the_other_cells_entries(tmp_path):
+    import json
+
+    path = tmp_path / "calibration.json"
+    path.write_text(json.dumps({"results": [
+        {"track": "melody", "dataset": "bach", "model": "a", "proposed": 1},
+        {"track": "classical", "dataset": "classical", "model": "a", "proposed": 2}]}))
+    new = [{"track": "melody", "dataset": "bach", "model": "a", "proposed": 3}]
+    assert calibrate.merged(path, new) == [
+        {"track": "classical", "dataset": "classical", "model": "a", "proposed": 2}, *new]
+    assert calibrate.merged(tmp_path / "none.json", new) == new
