@@ -104,15 +104,27 @@ def interval_text(mean: float, low: float, high: float) -> str:
     return f"{mean:.3f}"
 
 
+#: The share of a run's seeds flagged ``collapsed`` from which :func:`verdicts` leaves it out.
+COLLAPSED_SHARE = 0.5
+
+
 def verdicts(table: pd.DataFrame, headline: list[str]) -> list[str]:
     """Who wins each headline metric of ``table`` among its current runs (not ceilings,
     stale rows or published figures): the best beyond the runner-up's interval, as the
     report marks it in bold (:func:`~musebench.leaderboard.headline.ranking`; "closer to
     the real data" metrics against the real-data row), else the runs whose intervals
     overlap the best's. Metrics that cannot be ranked (no direction, no real value to be
-    close to, fewer than two runs) are left out."""
+    close to, fewer than two runs) are left out. A run collapsed in at least half its seeds
+    (mean ``collapsed`` >= :data:`COLLAPSED_SHARE`, where the track reports it) is not
+    ranked: a generator that gives one answer whatever its noise is no contender, however
+    its few notes score (C-RNN-GAN's one held note on the classical set is "in key"); a
+    last entry names it."""
     reference = table[table["kind"] == "reference"]
     runs = table[table["kind"] == "run"]
+    collapsed = (runs["collapsed"] >= COLLAPSED_SHARE if "collapsed" in runs.columns
+                 else pd.Series(False, index=runs.index))
+    left_out = list(runs.loc[collapsed, "row"])
+    runs = runs.loc[~collapsed]
     said = []
     for metric in headline:
         real = float(reference.iloc[0][metric]) if len(reference) else None
@@ -127,6 +139,8 @@ def verdicts(table: pd.DataFrame, headline: list[str]) -> list[str]:
         else:
             tied = [other for badness, other in ranked if badness[1] <= best[2]]
             said.append(f"{metric}: no single best; {', '.join(tied)} overlap")
+    if left_out:
+        said.append(f"not ranked, collapsed in at least half their seeds: {', '.join(left_out)}")
     return said
 
 

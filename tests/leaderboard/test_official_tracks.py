@@ -82,3 +82,22 @@ def test_verdicts_name_the_best_beyond_the_runner_up_or_the_tie() -> None:
         "pitch_range: no single best; b, a overlap"]
     assert "Best (95 % intervals): chord_conformance_notes: b, beyond a's interval" in markdown(
         table, headline, "Polyphonic: jsb")
+
+
+def test_a_run_collapsed_in_half_its_seeds_or_more_is_never_ranked() -> None:
+    """C-RNN-GAN's classical samples are one held note each (collapsed): scale consistency
+    1.0, the closest to the real 0.95. Ranked, it would win; it is named as not ranked
+    instead, as is b (collapsed in one seed of two). c, collapsed in one seed of three,
+    stays ranked: d (0.8, 0.15 from the real value) wins beyond c (0.5, 0.45 away)."""
+    def seed(model: str, s: int, value: float, collapsed: float) -> dict:
+        return {"track": "poly", "dataset": "jsb", "model": model, "seed": s,
+                "metrics": {"scale_consistency": value, "scale_consistency_ci_low": value,
+                            "scale_consistency_ci_high": value, "collapsed": collapsed}}
+    rows = [seed("held_note", 0, 1.0, 1.0), seed("b", 0, 0.96, 1.0), seed("b", 1, 0.96, 0.0),
+            seed("c", 0, 0.5, 1.0), seed("c", 1, 0.5, 0.0), seed("c", 2, 0.5, 0.0),
+            seed("d", 0, 0.8, 0.0)]
+    headline = ["scale_consistency", "collapsed"]
+    reference = {"model": "real", "metrics": {"scale_consistency": 0.95}}
+    assert verdicts(track_table(rows, "poly", "jsb", headline, reference), headline) == [
+        "scale_consistency: d, beyond c's interval",
+        "not ranked, collapsed in at least half their seeds: b, held_note"]
