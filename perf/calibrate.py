@@ -18,12 +18,13 @@ the condition the official grid runs in, and proposes the budget that takes ``--
   ``r = (b2 - b1) / (t2 - t1)`` time steps a second and the fixed cost ``c = t1 - b1 / r``
   (the set-up, the first validation, and what a model spends once whatever its budget,
   such as C-RNN-GAN's MLE pre-training); the minutes of the whole budget ``B``,
-  ``(c + B / r) / 60``; the budget that takes ``M`` minutes, ``r (60 M - c)``, rounded to
-  whole epochs where it is at least one (the bench trains whole epochs, each a share of
+  ``(c + B / r) / 60``; the budget that takes ``M`` minutes, ``r (60 M - c)`` (none where
+  the fixed cost alone takes longer), rounded to whole epochs where it is at least one (the bench trains whole epochs, each a share of
   its batches).
 
-Each entry of ``--out`` records how it was made (CPU, time, settings); a run replaces the
-entries of the cells it measures and keeps the others, so the tracks can be calibrated in
+Each entry of ``--out`` records how it was made (CPU, time, settings) and is written as its
+cell's last run ends (a calibration stopped part-way keeps what it measured); a run
+replaces the entries of the cells it measures and keeps the others, so the tracks can be calibrated in
 parts (two parts side by side, ``--jobs 1`` each, is the grid's condition too).
 
 One run gives the rate ``b / t`` only, which charges the fixed cost to a fraction of the
@@ -41,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,19 +116,24 @@ def figures(points: list[tuple[int, float]], budget: int, per_epoch: int | None,
                          f"shorter ({b1:,}, {t1:.1f} s): measure larger fractions"}
     rate = (b2 - b1) / (t2 - t1)
     fixed = t1 - b1 / rate
-    proposed = rate * (60 * minutes - fixed)
-    if per_epoch and proposed >= per_epoch:
+    proposed: float | None = rate * (60 * minutes - fixed)
+    if proposed is not None and proposed < 1:
+        proposed = None  # the fixed cost alone takes the target's minutes
+    elif per_epoch and proposed >= per_epoch:
         proposed = round(proposed / per_epoch) * per_epoch
     return {"points": [[b1, t1], [b2, t2]], "timesteps_per_s": rate, "fixed_seconds": fixed,
             "timesteps_per_epoch": per_epoch, "budget": budget,
             "budget_minutes": (fixed + budget / rate) / 60,
-            "proposed": max(1, int(round(proposed))), "proposed_minutes": minutes}
+            "proposed": None if proposed is None else int(round(proposed)),
+            "proposed_minutes": minutes}
 
 
-def run_plans(plan_list: list[Plan], jobs: int, log: Any = sys.stderr
+def run_plans(plan_list: list[Plan], jobs: int, log: Any = sys.stderr,
+              on_done: Callable[[Plan, dict[str, Any]], None] | None = None
               ) -> dict[Plan, dict[str, Any]]:
     """Run the plans ``jobs`` at a time (one torch thread each): each plan's result row,
-    or ``{"error": ...}`` for a run that failed (the others go on)."""
+    or ``{"error": ...}`` for a run that failed (the others go on); ``on_done(plan, row)``
+    is called as each run ends."""
     env = dict(os.environ, OMP_NUM_THREADS="1", WANDB_MODE="disabled",
                PYTHONWARNINGS="ignore")
     done: dict[Plan, dict[str, Any]] = {}
@@ -154,26 +161,41 @@ def run_plans(plan_list: list[Plan], jobs: int, log: Any = sys.stderr
                     text = (folder / f"{plan.name}.log").read_text(errors="replace")
                     lines = [x for x in text.splitlines() if x.strip()]
                     done[plan] = {"error": lines[-1] if lines else "no result row"}
+                if on_done is not None:
+                    on_done(plan, done[plan])
     return done
 
 
-def calibrate(plan_list: list[Plan], jobs: int, minutes: float) -> list[dict[str, Any]]:
-    """Every cell's figures (:func:`figures`), in the plans' order."""
-    rows = run_plans(plan_list, jobs)
+def cell_figures(runs: list[Plan], rows: dict[Plan, dict[str, Any]],
+                 minutes: float) -> dict[str, Any]:
+    """One cell's entry from the result ``rows`` of its ``runs`` (:func:`figures`)."""
+    head = {"track": runs[0].track, "dataset": runs[0].dataset, "model": runs[0].model}
+    errors = [rows[p]["error"] for p in runs if "error" in rows[p]]
+    if errors:
+        return {**head, "error": errors[0]}
+    per_epoch = rows[runs[0]].get("budget", {}).get("timesteps_per_epoch")
+    points = [(p.measured, float(rows[p]["train_seconds"])) for p in runs]
+    return {**head, **figures(points, runs[0].budget, per_epoch, minutes)}
+
+
+def calibrate(plan_list: list[Plan], jobs: int, minutes: float,
+              on_cell: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Every cell's figures (:func:`cell_figures`), in the plans' order; ``on_cell(entry)``
+    is called as each cell's last run ends, so a calibration stopped part-way keeps what
+    it measured."""
     cells: dict[tuple[str, str, str], list[Plan]] = {}
     for plan in plan_list:
         cells.setdefault((plan.track, plan.dataset, plan.model), []).append(plan)
-    results = []
-    for (track, dataset, model), runs in cells.items():
-        head = {"track": track, "dataset": dataset, "model": model}
-        errors = [rows[p]["error"] for p in runs if "error" in rows[p]]
-        if errors:
-            results.append({**head, "error": errors[0]})
-            continue
-        per_epoch = rows[runs[0]].get("budget", {}).get("timesteps_per_epoch")
-        points = [(p.measured, float(rows[p]["train_seconds"])) for p in runs]
-        results.append({**head, **figures(points, runs[0].budget, per_epoch, minutes)})
-    return results
+    rows: dict[Plan, dict[str, Any]] = {}
+
+    def done(plan: Plan, row: dict[str, Any]) -> None:
+        rows[plan] = row
+        runs = cells[(plan.track, plan.dataset, plan.model)]
+        if on_cell is not None and all(p in rows for p in runs):
+            on_cell(cell_figures(runs, rows, minutes))
+
+    run_plans(plan_list, jobs, on_done=done)
+    return [cell_figures(runs, rows, minutes) for runs in cells.values()]
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -185,8 +207,10 @@ def table(results: list[dict[str, Any]]) -> str:
         if "error" in r:
             lines.append(f"{head} failed: {r['error']} | | | | |")
             continue
+        proposed = ("none: its fixed cost alone is longer" if r["proposed"] is None
+                    else f"{r['proposed']:,}")
         lines.append(f"{head} {r['timesteps_per_s']:,.0f} | {r['fixed_seconds']:.0f} | "
-                     f"{r['budget']:,} | {r['budget_minutes']:.1f} | {r['proposed']:,} |")
+                     f"{r['budget']:,} | {r['budget_minutes']:.1f} | {proposed} |")
     return "\n".join(lines)
 
 
@@ -211,9 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     how = {"cpu": cpu_name(), "cpus": os.cpu_count(), "started": time.strftime(
         "%Y-%m-%dT%H:%M:%S%z"), "minutes": args.minutes, "fractions": [low, high],
         "jobs": args.jobs, "threads": 1}
-    results = [{**r, "how": how} for r in calibrate(plan_list, args.jobs, args.minutes)]
-    write_atomically(args.out, strict_json({"results": merged(args.out, results)},
-                                           indent=1) + "\n")
+    def keep(entries: list[dict[str, Any]]) -> None:
+        write_atomically(args.out, strict_json(
+            {"results": merged(args.out, [{**e, "how": how} for e in entries])},
+            indent=1) + "\n")
+
+    results = calibrate(plan_list, args.jobs, args.minutes, lambda e: keep([e]))
+    keep(results)
     print(table(results))
     return 1 if any("error" in r for r in results) else 0
 

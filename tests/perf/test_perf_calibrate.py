@@ -39,6 +39,9 @@ def test_two_runs_give_a_rate_a_fixed_cost_the_budgets_minutes_and_a_proposal():
         "proposed"] == 1_300_000
     assert calibrate.figures([(50_000, 40.0), (100_000, 60.0)], 1, 11_000, 9.0)[
         "proposed"] == 118 * 11_000
+    # the Music Transformer on classical pieces: 593 s of fixed cost, more than 9 minutes
+    assert calibrate.figures([(70_331, 660.0), (140_662, 727.0)], 1, None, 9.0)[
+        "proposed"] is None
     assert "not slower" in calibrate.figures([(50_000, 40.0), (100_000, 39.0)], 1, None,
                                              9.0)["error"]
 
@@ -65,8 +68,10 @@ def test_two_real_runs_give_the_cells_figures():
 def test_a_run_that_fails_is_an_error_entry_naming_why():
     plans = [calibrate.Plan("t", "no_such_set", "pianoroll_lstm", "full", None, 10, m)
              for m in (1, 2)]
-    [result] = calibrate.calibrate(plans, jobs=1, minutes=9.0)
+    told = []
+    [result] = calibrate.calibrate(plans, jobs=1, minutes=9.0, on_cell=told.append)
     assert "no_such_set" in result["error"]
+    assert told == [result]  # said as the cell's last run ended
 
 
 def test_a_calibration_in_parts_keeps_the_other_cells_entries(tmp_path):
