@@ -10,8 +10,9 @@ arguments), ``data`` (:class:`~musebench.datasets.datamodule.MusicDataModule` ar
 ``trainer`` (``pl.Trainer`` arguments), ``generate`` (``n`` and sampling options) and
 ``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base),
 ``train_timesteps`` (the training budget) with optionally ``track_timesteps`` (an official
-track's own budget, :func:`resolve_track_budget`), and optionally ``early_stopping`` (``EarlyStopping`` arguments such as ``patience``; the
-monitored metric is the model's ``monitor``).
+track's own budget, :func:`resolve_track_budget`), and optionally ``early_stopping``
+(``EarlyStopping`` arguments such as ``patience``; the monitored metric is the model's
+``monitor``).
 Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars. A preset or
 override key that is not in the base config is an error naming it (``trainer`` and
 ``generate`` keys are checked against ``pl.Trainer`` and generation instead), so a typo

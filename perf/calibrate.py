@@ -43,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,14 +97,16 @@ def plans(fractions: tuple[float, ...] = FRACTIONS, models: list[str] | None = N
 
 
 def bench_command(plan: Plan, folder: Path) -> list[str]:
-    """The ``musebench bench`` command of ``plan``, writing into ``folder``."""
-    command = [sys.executable, "-m", "musebench", "bench", "--model", plan.model,
-               "--dataset", plan.dataset, "--view", plan.view, "--seed", "0",
-               "--set", f"train_timesteps={plan.measured}", "--out", str(folder / "runs"),
-               "--results", str(folder / f"{plan.name}.jsonl"), "--no-audio"]
-    if plan.max_length is not None:
-        command += ["--max-length", str(plan.max_length)]
-    return command
+    """The ``musebench bench`` command of ``plan`` (the grid's,
+    :func:`~musebench.experiments.grid.bench_command`), writing into ``folder``."""
+    from musebench.experiments.grid import Cell
+    from musebench.experiments.grid import bench_command as grid_command
+
+    length = [] if plan.max_length is None else ["--max-length", str(plan.max_length)]
+    return grid_command(Cell(plan.model, plan.dataset, 0), [
+        "--view", plan.view, *length, "--set", f"train_timesteps={plan.measured}",
+        "--out", str(folder / "runs"), "--results", str(folder / f"{plan.name}.jsonl"),
+        "--no-audio"])
 
 
 def figures(points: list[tuple[int, float]], budget: int, per_epoch: int | None,
@@ -116,15 +119,14 @@ def figures(points: list[tuple[int, float]], budget: int, per_epoch: int | None,
                          f"shorter ({b1:,}, {t1:.1f} s): measure larger fractions"}
     rate = (b2 - b1) / (t2 - t1)
     fixed = t1 - b1 / rate
-    proposed: float | None = rate * (60 * minutes - fixed)
-    if proposed is not None and proposed < 1:
-        proposed = None  # the fixed cost alone takes the target's minutes
-    elif per_epoch and proposed >= per_epoch:
-        proposed = round(proposed / per_epoch) * per_epoch
+    steps = rate * (60 * minutes - fixed)
+    if per_epoch and steps >= per_epoch:
+        steps = round(steps / per_epoch) * per_epoch
     return {"points": [[b1, t1], [b2, t2]], "timesteps_per_s": rate, "fixed_seconds": fixed,
             "timesteps_per_epoch": per_epoch, "budget": budget,
             "budget_minutes": (fixed + budget / rate) / 60,
-            "proposed": None if proposed is None else int(round(proposed)),
+            # none where the fixed cost alone takes the target's minutes
+            "proposed": int(round(steps)) if steps >= 1 else None,
             "proposed_minutes": minutes}
 
 
@@ -136,33 +138,30 @@ def run_plans(plan_list: list[Plan], jobs: int, log: Any = sys.stderr,
     is called as each run ends."""
     env = dict(os.environ, OMP_NUM_THREADS="1", WANDB_MODE="disabled",
                PYTHONWARNINGS="ignore")
+
+    def run(plan: Plan, folder: Path) -> dict[str, Any]:
+        print(f"calibrate: {plan.track} / {plan.dataset} / {plan.model}: "
+              f"{plan.measured:,} of {plan.budget:,} time steps", file=log, flush=True)
+        log_file = folder / f"{plan.name}.log"
+        with log_file.open("w") as stderr:  # a file, not a pipe: the log never blocks
+            code = subprocess.run(bench_command(plan, folder), env=env,
+                                  stdout=subprocess.DEVNULL, stderr=stderr).returncode
+        store = folder / f"{plan.name}.jsonl"
+        rows = store.read_text().splitlines() if store.exists() else []
+        if code == 0 and rows:
+            return json.loads(rows[-1])
+        lines = [x for x in log_file.read_text(errors="replace").splitlines() if x.strip()]
+        return {"error": lines[-1] if lines else "no result row"}
+
     done: dict[Plan, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="musebench-calibrate-") as tmp:
-        folder = Path(tmp)
-        waiting = list(plan_list)
-        running: list[tuple[Plan, subprocess.Popen]] = []
-        while waiting or running:
-            while waiting and len(running) < jobs:
-                plan = waiting.pop(0)
-                print(f"calibrate: {plan.track} / {plan.dataset} / {plan.model}: "
-                      f"{plan.measured:,} of {plan.budget:,} time steps", file=log, flush=True)
-                with open(folder / f"{plan.name}.log", "w") as stderr:
-                    running.append((plan, subprocess.Popen(  # a file, not a pipe: the
-                        bench_command(plan, folder), env=env,   # log never blocks the run
-                        stdout=subprocess.DEVNULL, stderr=stderr)))
-            time.sleep(1.0)
-            for plan, process in [(p, q) for p, q in running if q.poll() is not None]:
-                running.remove((plan, process))
-                store = folder / f"{plan.name}.jsonl"
-                rows = store.read_text().splitlines() if store.exists() else []
-                if process.returncode == 0 and rows:
-                    done[plan] = json.loads(rows[-1])
-                else:
-                    text = (folder / f"{plan.name}.log").read_text(errors="replace")
-                    lines = [x for x in text.splitlines() if x.strip()]
-                    done[plan] = {"error": lines[-1] if lines else "no result row"}
-                if on_done is not None:
-                    on_done(plan, done[plan])
+    with (tempfile.TemporaryDirectory(prefix="musebench-calibrate-") as tmp,
+          ThreadPoolExecutor(max_workers=jobs) as pool):
+        futures = {pool.submit(run, plan, Path(tmp)): plan for plan in plan_list}
+        for future in as_completed(futures):
+            plan = futures[future]
+            done[plan] = future.result()
+            if on_done is not None:
+                on_done(plan, done[plan])
     return done
 
 
