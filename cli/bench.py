@@ -59,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     one.add_argument("--max-length", type=int, default=None,
                      help="cut whole pieces into examples of at most this many time steps "
                           "(an official track's max_length; default: whole pieces)")
+    one.add_argument("--score-beats", type=int, default=None,
+                     help="score samples, test pieces and ceilings over their first this "
+                          "many beats (an official track's score_beats; default: whole)")
+    one.add_argument("--track", default=None,
+                     help="apply the model config's track_settings for this official track "
+                          "(its budget and generation length there)")
     _common(one)
     one.set_defaults(func=run_one)
     every = subparsers.add_parser(
@@ -95,7 +101,8 @@ def run_one(args: argparse.Namespace) -> int:
                    strategy=args.strategy, num_nodes=args.num_nodes, out=args.out,
                    overrides=args.overrides, resume=args.resume, data_root=args.data_root,
                    results=_results(args), audio=args.audio, view=args.view,
-                   max_length=args.max_length)
+                   max_length=args.max_length, score_beats=args.score_beats,
+                   track=args.track)
     if result is not None:
         print(format_summary(result.row, _reference(result.row, args.data_root),
                              _results(args) or args.out / "results.jsonl"))
@@ -108,7 +115,8 @@ def _reference(row: dict, data_root: Path | None) -> dict | None:
     from musebench.experiments.scoring import real_data_row
 
     try:
-        return real_data_row(row["dataset"], data_root, view=row["view"])["metrics"]
+        return real_data_row(row["dataset"], data_root, view=row["view"],
+                             beats=row.get("score_beats"))["metrics"]
     except (ValueError, KeyError, FileNotFoundError, OSError) as error:
         print(f"(no real-data reference: {error})", file=sys.stderr)
         return None

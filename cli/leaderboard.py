@@ -65,14 +65,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def reference_row(dataset: str, data_root: Path | None, view: str) -> dict[str, Any] | None:
-    """The real-data row of ``dataset`` in ``view``, or None, said on stderr, when it cannot
-    be read (e.g. no ``MUSEBENCH_DATA``): the tables still show the runs without it."""
+def reference_row(dataset: str, data_root: Path | None, view: str,
+                  beats: int | None = None) -> dict[str, Any] | None:
+    """The real-data row of ``dataset`` in ``view`` over the first ``beats`` beats (None:
+    whole pieces), or None, said on stderr, when it cannot be read (e.g. no
+    ``MUSEBENCH_DATA``): the tables still show the runs without it."""
     from musebench.datasets.sources.base import SourceError
     from musebench.experiments.scoring import real_data_row
 
     try:
-        return real_data_row(dataset, data_root, view=view)
+        return real_data_row(dataset, data_root, view=view, beats=beats)
     except (OSError, KeyError, ValueError, SourceError) as error:
         print(f"leaderboard: no {view} reference row for {dataset}: {error}", file=sys.stderr)
         return None
@@ -96,10 +98,12 @@ def collect_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
     datasets = [args.dataset] if args.dataset else sorted({r["dataset"] for r in rows})
     if not args.no_reference:
         for dataset in datasets:
-            # one reference per view of the runs shown (rows before views were full-piece)
-            views = {r.get("view", "full") for r in rows if r["dataset"] == dataset} or {"full"}
-            for view in sorted(views, key=view_rank):
-                reference = reference_row(dataset, args.data_root, view)
+            # one reference per view and scored length of the runs shown (rows before
+            # views were full-piece, rows before scored lengths whole)
+            kinds = {(r.get("view", "full"), r.get("score_beats")) for r in rows
+                     if r["dataset"] == dataset} or {("full", None)}
+            for view, beats in sorted(kinds, key=lambda k: (view_rank(k[0]), k[1] or 0)):
+                reference = reference_row(dataset, args.data_root, view, beats)
                 if reference is not None:
                     rows.append(reference)
     rows += [r for r in published_rows() if r["dataset"] in datasets]
@@ -254,7 +258,8 @@ def official_tables(args: argparse.Namespace, hasher: Callable[[str, str, str], 
             if args.dataset and dataset != args.dataset:
                 continue
             reference = (None if args.no_reference
-                         else reference_row(dataset, args.data_root, track.view))
+                         else reference_row(dataset, args.data_root, track.view,
+                                            track.score_beats))
             table = track_table(rows, track.name, dataset, list(track.headline), reference,
                                 published_rows() if track.published else None, stale)
             parts.append(markdown(table, list(track.headline), f"{track.title}: {dataset}"))

@@ -108,6 +108,10 @@ class MusicDataModule(pl.LightningDataModule):
             in every split (a test likelihood then starts afresh at each cut); a track of
             the official protocol sets it for data sets of long pieces. A ``window``
             makes it moot.
+        score_beats: the length scored: samples, test pieces and ceilings are cut to
+            their first this many beats before scoring
+            (:func:`~musebench.datasets.views.first_beats`; a track of the official protocol
+            sets it, so that no row's figures differ by length alone). None: whole pieces.
     """
 
     def __init__(self, source: str, codec: Codec, batch_size: int = 32,
@@ -115,7 +119,7 @@ class MusicDataModule(pl.LightningDataModule):
                  transpose: int | str = 0, data_root: str | Path | None = None,
                  num_workers: int = 0, max_pieces: int | None = None, seed: int = 0,
                  view: Literal["full", "melody"] = "full",
-                 max_length: int | None = None) -> None:
+                 max_length: int | None = None, score_beats: int | None = None) -> None:
         super().__init__()
         self.source = source
         self.codec = codec
@@ -132,6 +136,9 @@ class MusicDataModule(pl.LightningDataModule):
         if max_length is not None and max_length < 1:
             raise ValueError(f"max_length = {max_length}: must be at least 1 time step")
         self.max_length = max_length
+        if score_beats is not None and score_beats < 1:
+            raise ValueError(f"score_beats = {score_beats}: must be at least 1 beat")
+        self.score_beats = score_beats
         self._data: PreparedData | None = None
         self._datasets: dict[str, ExampleDataset] = {}
 

@@ -32,14 +32,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytorch_lightning as pl
 import torch
 import yaml
 
-from musebench.datasets.views import apply_view
+from musebench.datasets.views import apply_view, first_beats
 from musebench.experiments import tracking
 from musebench.experiments.conditions import with_condition_chords
-from musebench.experiments.config import config_hash, load_config, resolve_track_budget
+from musebench.experiments.config import config_hash, load_config
 from musebench.experiments.fair import ceiling_metrics, collapse_metrics
 from musebench.experiments.row_keeper import record_row
 from musebench.experiments.samples import write_samples
@@ -113,6 +114,7 @@ def bench(
     audio: bool = True,
     view: str | None = None,
     max_length: int | None = None,
+    score_beats: int | None = None,
     extra_row: dict[str, Any] | None = None,
     track: str | None = None,
 ) -> BenchResult | None:
@@ -137,9 +139,11 @@ def bench(
             (a track's view).
         max_length: cut whole pieces into examples of at most this many time steps
             (``data.max_length``; a track's, for data sets of long pieces).
+        score_beats: score samples, test pieces and ceilings over their first this many
+            beats (``data.score_beats``; a track's, so that lengths do not differ).
         extra_row: keys added to the row (the official grid's track and code hash).
-        track: the official track the run is a cell of: its budget in the config's
-            ``track_timesteps`` where it has one (:func:`resolve_track_budget`).
+        track: the official track the run is a cell of: the config's ``track_settings``
+            for it apply (:func:`~musebench.experiments.config.resolve_track_settings`).
 
     Returns:
         The result on rank 0, None on other ranks.
@@ -155,7 +159,7 @@ def bench(
         FileExistsError: ``resume`` of a run whose row is already in the store.
     """
     model_cls = get_model(model_name)
-    config = resolve_track_budget(load_config(model_name, preset, overrides), track)
+    config = load_config(model_name, preset, overrides, track=track)
     if dataset:
         config["data"]["source"] = dataset
     if precision:
@@ -164,6 +168,8 @@ def bench(
         config["data"]["view"] = view
     if max_length is not None:
         config["data"]["max_length"] = max_length
+    if score_beats is not None:
+        config["data"]["score_beats"] = score_beats
     folder = run_folder(Path(out), config, seed)
     checkpoint = folder / "checkpoints" / "last.ckpt"
     results = results or Path(out) / "results.jsonl"
@@ -254,10 +260,15 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
     # melody models are scored against melodies, polyphonic ones against full pieces,
     # unless a track names the view
     view = view or model.view
+    beats = data.score_beats
     samples = apply_view(samples, view)
-    metrics = score_in_view(samples, test, train, view)
+    # what the model generated, before the cut: a row whose samples are shorter than the
+    # track's scored length says so
+    sample_beats = float(np.median([p.n_steps / p.steps_per_beat for p in samples]))
+    samples = first_beats(samples, beats)
+    metrics = score_in_view(samples, test, train, view, beats=beats)
     metrics.update(collapse_metrics(model, samples, test, train, view, seed,
-                                    config["generate"]))
+                                    config["generate"], beats))
     if model.has_likelihood:
         data.setup("test")
         metrics.update(likelihood_metrics(model, data.test_dataloader()))
@@ -270,6 +281,8 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         "dataset": config["data"]["source"],
         "preset": preset,
         "view": view,
+        **({"score_beats": beats} if beats is not None else {}),
+        "sample_beats": round(sample_beats, 2),
         "seed": seed,
         "config_hash": config_hash(config),
         "git_commit": git_commit(),
@@ -280,7 +293,7 @@ def sample_score_record(model: MusicGenerator, config: dict[str, Any], seed: int
         "n_samples": n,
         "folder": str(folder),
         "metrics": metrics,
-        "ceiling": ceiling_metrics(model, test, train, view),
+        "ceiling": ceiling_metrics(model, test, train, view, beats),
         "budget": {**budget, "minutes": round(train_seconds / 60, 2)},
         **(extra_row or {}),
     }

@@ -9,8 +9,8 @@ it (:mod:`musebench.experiments.validation`) before anything runs.
 arguments), ``data`` (:class:`~musebench.datasets.datamodule.MusicDataModule` arguments),
 ``trainer`` (``pl.Trainer`` arguments), ``generate`` (``n`` and sampling options) and
 ``presets`` (``smoke``/``standard``/``paper``: nested dicts merged over the base),
-``train_timesteps`` (the training budget) with optionally ``track_timesteps`` (an official
-track's own budget, :func:`resolve_track_budget`), and optionally ``early_stopping``
+``train_timesteps`` (the training budget), optionally ``track_settings`` (an official
+track's own values, :func:`resolve_track_settings`), and optionally ``early_stopping``
 (``EarlyStopping`` arguments such as ``patience``; the monitored metric is the model's
 ``monitor``).
 Command-line overrides ``--set model.hidden=64`` are parsed as YAML scalars. A preset or
@@ -145,25 +145,29 @@ def load_config(
     preset: str = "standard",
     overrides: list[str] | None = None,
     path: Path | None = None,
+    track: str | None = None,
 ) -> dict[str, Any]:
-    """The resolved config of ``model``: base, then ``preset``, then ``overrides``.
+    """The resolved config of ``model``: base, then ``preset``, then the official
+    ``track``'s settings (:func:`resolve_track_settings`), then ``overrides``.
 
     Args:
         model: registered model name (selects ``configs/<model>.yaml``).
         preset: one of :data:`PRESETS`.
         overrides: dotted ``key=value`` strings.
         path: another YAML file instead of the model's.
+        track: the official track the run is a cell of (None: no track's settings).
 
     Raises:
-        FileNotFoundError: no config file for ``model``.
-        ConfigError: unknown preset, missing section, unknown override key, or a value
-            that the model, data module, Trainer or generation does not accept.
+        FileNotFoundError: no config for ``model``.
+        ConfigError: unknown preset, missing section, unknown override key, a track's
+            setting that is not in the base config, or a value that the model, data
+            module, Trainer or generation does not accept.
     """
     path = path or config_path(model)
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in CONFIG_DIR.glob("*.yaml")))
         raise FileNotFoundError(f"{path}: no config for model {model!r}; configs exist for: {known}")
-    config = file_config(path, preset)
+    config = resolve_track_settings(file_config(path, preset), track, where=str(path))
     config = merge(config, parse_overrides(overrides or []), strict=True)
     config["name"] = model
     config["preset"] = preset
@@ -175,20 +179,36 @@ def load_config(
     return config
 
 
-def resolve_track_budget(config: dict[str, Any], track: str | None) -> dict[str, Any]:
-    """``config`` (changed in place, and returned) with its ``track_timesteps`` resolved
-    away: ``train_timesteps`` becomes the mapping's value for ``track`` where it has one.
+def resolve_track_settings(config: dict[str, Any], track: str | None,
+                           where: str = "config") -> dict[str, Any]:
+    """``config`` with its ``track_settings`` resolved away: the entry for ``track``,
+    where there is one, merged over it (its keys must be the config's own, as a preset's).
 
-    A model's cost per time step differs between tracks (whole classical pieces against
-    Bach's short melodies), so one budget cannot be the protocol's equal minutes on every
-    track (issue #11); ``track_timesteps: {classical: N}`` sets a track's own. The mapping
-    is removed whatever the track, so only the budget a run trains names it (a config that
-    adds one track's budget leaves the other tracks' runs and rows as they were).
+    A model's cost per time step, and the length it generates, differ between tracks
+    (whole classical pieces against Bach's short melodies), so one budget cannot be the
+    protocol's equal minutes on every track, nor one length its scored length (issue #11);
+    ``track_settings: {classical: {train_timesteps: N}}`` sets a track's own (a budget
+    even where the config has none; any other key must be the config's). The mapping
+    is removed whatever the track, so only what a run uses names it (a config that adds
+    one track's settings leaves the other tracks' runs and rows as they were).
+
+    Raises:
+        ConfigError: ``track_settings`` is not a mapping of track names to mappings, or an
+            entry sets a key the config does not have.
     """
-    per_track = config.pop("track_timesteps", None) or {}
-    if track is not None and track in per_track:
-        config["train_timesteps"] = per_track[track]
-    return config
+    config = dict(config)
+    per_track = config.pop("track_settings", None) or {}
+    if not isinstance(per_track, dict) or not all(
+            isinstance(k, str) and isinstance(v, dict) for k, v in per_track.items()):
+        raise ConfigError(f"{where}: track_settings = {per_track!r}: must map track names to "
+                          "mappings of config values")
+    if track is None or track not in per_track:
+        return config
+    config.setdefault("train_timesteps", None)  # a track may budget a model that has none
+    try:
+        return merge(config, per_track[track], strict=True)
+    except ConfigError as error:
+        raise ConfigError(f"{where}: track_settings.{track}: {error}") from None
 
 
 #: Top-level config keys that describe a run without changing it: ``budget_minutes`` is

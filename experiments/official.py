@@ -33,9 +33,7 @@ from typing import Any
 
 from musebench.experiments.config import (
     config_hash,
-    config_path,
     load_config,
-    resolve_track_budget,
 )
 from musebench.experiments.tracks import Cell, Protocol
 
@@ -178,25 +176,20 @@ def rehash(rows: list[dict[str, Any]], folder: Path = _PACKAGE) -> int:
 
 
 def cell_config(cell: Cell, protocol: Protocol) -> dict[str, Any]:
-    """The resolved config of ``cell`` as the bench hashes it: its track's budget
-    (:func:`~musebench.experiments.config.resolve_track_budget`), its dataset, its track's
-    view as ``data.view`` (the model learns and is scored in it) and the track's
-    ``max_length`` as ``data.max_length`` where it sets one.
-
-    Raises:
-        ValueError: the model's ``track_timesteps`` names a track the protocol lacks."""
-    config = load_config(cell.model, protocol.preset)
-    unknown = sorted(set(config.get("track_timesteps") or {})
-                     - {t.name for t in protocol.tracks})
-    if unknown:
-        raise ValueError(f"{config_path(cell.model)}: track_timesteps names no track of the "
-                         f"protocol: {', '.join(unknown)}")
-    resolve_track_budget(config, cell.track)
+    """The resolved config of ``cell`` as the bench hashes it: its track's settings
+    (:func:`~musebench.experiments.config.resolve_track_settings`), its dataset, its track's
+    view as ``data.view`` (the model learns and is scored in it), and the track's
+    ``max_length`` as ``data.max_length`` and ``score_beats`` as ``data.score_beats`` where
+    it sets them. Settings for tracks the protocol lacks are not used (the committed
+    configs name only tracks of ``experiments/tracks.yaml``: a test checks it)."""
+    config = load_config(cell.model, protocol.preset, track=cell.track)
     track = protocol.track(cell.track)
     config["data"]["source"] = cell.dataset
     config["data"]["view"] = track.view
     if track.max_length is not None:
         config["data"]["max_length"] = track.max_length
+    if track.score_beats is not None:
+        config["data"]["score_beats"] = track.score_beats
     return config
 
 
@@ -328,7 +321,8 @@ def run_grid(protocol: Protocol, run: list[Cell], store: Path, out: Path,
                  "clean_tree": not allow_dirty}
         result = bench(cell.model, cell.dataset, protocol.preset, cell.seed,
                        out=out / cell.track, results=store, data_root=data_root, audio=False, view=track.view,
-                       max_length=track.max_length, extra_row=extra, track=cell.track)
+                       max_length=track.max_length, score_beats=track.score_beats,
+                       extra_row=extra, track=cell.track)
         if result is None:
             continue
         row = dict(result.row, samples=keep_samples(result.samples, store, cell,

@@ -24,22 +24,25 @@ from pathlib import Path
 from typing import Any
 
 from musebench.datasets.piece import Piece
-from musebench.datasets.views import apply_view
+from musebench.datasets.views import apply_view, first_beats
 from musebench.leaderboard.reference import real_data_label
 from musebench.util import write_atomically
 
 
 def score_in_view(samples: list[Piece], test: list[Piece], train: list[Piece], view: str,
-                  n_boot: int = 1000) -> dict[str, float]:
-    """``samples`` (already in ``view``) scored by :func:`musebench.metrics.score` against
-    ``test`` (the reference) and ``train`` (memorisation), both put in ``view`` first.
+                  n_boot: int = 1000, beats: int | None = None) -> dict[str, float]:
+    """``samples`` (already in ``view``, and cut to ``beats``) scored by
+    :func:`musebench.metrics.score` against ``test`` (the reference, put in ``view`` and
+    cut to its first ``beats`` beats, :func:`~musebench.datasets.views.first_beats`) and
+    ``train`` (memorisation: in ``view``, whole, so a copy of any span of a training piece
+    counts).
 
     Raises:
         ValueError: an unknown view.
     """
     from musebench.metrics import score
 
-    reference, train = apply_view(test, view), apply_view(train, view)
+    reference, train = first_beats(apply_view(test, view), beats), apply_view(train, view)
     return {k: float(v) for k, v in score(samples, reference=reference, train=train,
                                           n_boot=n_boot).items()}
 
@@ -78,12 +81,15 @@ def bench_settings(model: str, preset: str = "standard",
             "max_pieces": config["data"].get("max_pieces")}
 
 
-def _cache_key(train: list, test: list, view: str = "full") -> str:
-    """Hash of the view, the splits' piece ids and every metrics source file."""
+def _cache_key(train: list, test: list, view: str = "full", beats: int | None = None) -> str:
+    """Hash of the view, the scored length, the splits' piece ids and every metrics source
+    file."""
     import musebench.metrics
 
     digest = hashlib.sha256()
     digest.update(f"view={view}\n".encode())
+    if beats is not None:
+        digest.update(f"beats={beats}\n".encode())
     digest.update("\n".join(p.id for p in train).encode() + b"\n--\n")
     digest.update("\n".join(p.id for p in test).encode())
     for source in sorted(Path(musebench.metrics.__file__).parent.glob("*.py")):
@@ -92,14 +98,18 @@ def _cache_key(train: list, test: list, view: str = "full") -> str:
 
 
 def real_data_row(dataset: str, data_root: Path | None = None,
-                  refresh: bool = False, view: str = "full") -> dict[str, Any]:
-    """The real test split scored against the training split, cached per (dataset, view).
+                  refresh: bool = False, view: str = "full",
+                  beats: int | None = None) -> dict[str, Any]:
+    """The real test split scored against the training split, cached per (dataset, view,
+    scored length).
 
     Args:
         dataset: a data source name.
         data_root: folder of the real data sets (default ``$MUSEBENCH_DATA``).
         refresh: recompute even if cached.
         view: ``"full"`` pieces or their ``"melody"`` lines (the models' ``view``).
+        beats: the test pieces cut to their first this many beats, as a track scores its
+            samples (None: whole pieces).
 
     Raises:
         ValueError: an unknown view.
@@ -109,16 +119,20 @@ def real_data_row(dataset: str, data_root: Path | None = None,
 
     apply_view([], view)  # unknown view -> ValueError before any loading
     data = load(dataset, data_root)
-    key = _cache_key(data.train, data.test, view)
+    key = _cache_key(data.train, data.test, view, beats)
     name = dataset.replace(":", "_").replace("/", "_")
-    path = cache_dir() / "reference" / (f"{name}.json" if view == "full"
-                                        else f"{name}.{view}.json")
+    stem = name if view == "full" else f"{name}.{view}"
+    path = cache_dir() / "reference" / (f"{stem}.json" if beats is None
+                                        else f"{stem}.{beats}beats.json")
     if path.exists() and not refresh:
         cached = json.loads(path.read_text())
         if cached.get("key") == key:
             return cached["row"]
-    metrics = score_in_view(apply_view(data.test, view), data.train, data.train, view)
-    row = {"kind": "reference", "model": real_data_label(view), "dataset": dataset,
+    metrics = score_in_view(first_beats(apply_view(data.test, view), beats), data.train,
+                            data.train, view, beats=beats)
+    row = {"kind": "reference", "model": real_data_label(view, beats), "dataset": dataset,
            "preset": "-", "view": view, "metrics": metrics}
+    if beats is not None:
+        row["score_beats"] = beats
     write_atomically(path, json.dumps({"key": key, "row": row}, allow_nan=True))
     return row

@@ -2,9 +2,11 @@
 cells the official grid runs, with models joining tracks by capability, never by name.
 
 A :class:`Track` names its datasets, the view its rows are scored in, the capabilities a
-model needs to join (``requires``), its headline metrics, and optionally ``max_length``:
+model needs to join (``requires``), its headline metrics, optionally ``max_length``:
 the longest example, in time steps, a model that trains on whole pieces gets there
-(pieces of classical MIDI run to 17,000 frames and 126,000 event tokens). :func:`members` asks every
+(pieces of classical MIDI run to 17,000 frames and 126,000 event tokens), and optionally
+``score_beats``: the length every scored piece of the track is cut to, samples, real data
+and ceilings alike (pitch range, scale consistency and copy rates depend on length). :func:`members` asks every
 registered model for its :attr:`~musebench.models.MusicGenerator.capabilities` (built
 from its config at the protocol's preset); :func:`cells` expands the grid: the protocol's
 ``seeds_first`` seeds on each track's first dataset, ``seeds_other`` on the others.
@@ -35,6 +37,7 @@ class Track:
     headline: tuple[str, ...]
     published: bool = False
     max_length: int | None = None  # whole pieces cut to this many time steps (long pieces)
+    score_beats: int | None = None  # every scored piece cut to its first this many beats
 
 
 @dataclass(frozen=True)
@@ -101,14 +104,16 @@ def load_protocol(path: Path = PROTOCOL) -> Protocol:
             raise ValueError(f"{where}: datasets is empty")
         if view not in VIEWS:
             raise ValueError(f"{where}: view = {view!r}: expected one of {VIEWS}")
-        max_length = spec.get("max_length")
-        if max_length is not None and (not isinstance(max_length, int)
-                                       or isinstance(max_length, bool) or max_length < 1):
-            raise ValueError(f"{where}: max_length = {max_length!r}: expected a positive int")
+        for key in ("max_length", "score_beats"):
+            value = spec.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise ValueError(f"{where}: {key} = {value!r}: expected a positive int")
         tracks.append(Track(str(name), str(spec.get("title", name)), datasets, view,
                             frozenset(_need(spec, "requires", where, list)),
                             tuple(_need(spec, "headline", where, list)),
-                            bool(spec.get("published", False)), max_length))
+                            bool(spec.get("published", False)), spec.get("max_length"),
+                            spec.get("score_beats")))
     return Protocol(_need(raw, "preset", str(path), str), _need(raw, "seeds_first", str(path), int),
                     _need(raw, "seeds_other", str(path), int),
                     int(raw.get("samples_kept", 4)), tuple(tracks))

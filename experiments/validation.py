@@ -12,8 +12,9 @@ accepts (:func:`musebench.arguments.check_arguments`: known keys, annotated type
 - ``early_stopping``: ``EarlyStopping`` (less ``monitor``/``mode``, the model's);
 - ``train_timesteps``: the training budget in time steps of data (a positive integer, or
   None), which the bench turns into epochs
-  (:func:`~musebench.experiments.trainer.training_schedule`); ``track_timesteps``, a
-  mapping of official track names to such budgets.
+  (:func:`~musebench.experiments.trainer.training_schedule`). A config's
+  ``track_settings`` are resolved away before this check
+  (:func:`~musebench.experiments.config.resolve_track_settings`).
 
 :data:`LOWEST` adds the lower bounds that a type cannot say. So ``--set trainer.nosuch=1``,
 ``--set model.hidden=abc``, ``--set trainer.max_epochs=-3`` or ``--set generate.n=0`` is an
@@ -86,11 +87,6 @@ def check_config(config: dict[str, Any], model_cls: type[MusicGenerator]) -> Non
     if budget is not None and not _positive_int(budget):
         raise ArgumentError(f"train_timesteps = {budget!r}: must be a positive integer "
                             "(time steps of training data), or null")
-    per_track = config.get("track_timesteps")
-    if per_track is not None and not (isinstance(per_track, dict) and all(
-            isinstance(k, str) and _positive_int(v) for k, v in per_track.items())):
-        raise ArgumentError(f"track_timesteps = {per_track!r}: must map track names to "
-                            "positive integers (time steps of training data)")
     for dotted, lowest in LOWEST.items():
         section, key = dotted.split(".")
         value = config[section].get(key)

@@ -20,9 +20,11 @@ from typing import Any
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
-def real_data_label(view: str) -> str:
-    """The reference column's name for ``view``, e.g. ``real data, melody (test vs train)``."""
-    return f"real data, {view} (test vs train)"
+def real_data_label(view: str, beats: int | None = None) -> str:
+    """The reference column's name for ``view``, e.g. ``real data, melody (test vs train)``,
+    and ``real data, melody, first 32 beats (test vs train)`` for a scored length."""
+    span = "" if beats is None else f", first {beats} beats"
+    return f"real data, {view}{span} (test vs train)"
 
 
 REAL_DATA = real_data_label("full")

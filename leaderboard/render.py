@@ -47,9 +47,11 @@ LEGEND = ("Each cell is the mean over seeds ± the half-width of its 95% interva
 
 
 def view_rank(view: str) -> tuple[int, str]:
-    """Sort key of a view: :data:`~musebench.datasets.views.VIEWS` in their order first,
-    unknown views after, by name (rows without a ``view`` are ``full``)."""
-    return (VIEWS.index(view) if view in VIEWS else len(VIEWS), view)
+    """Sort key of a view (or a :func:`shown_view`): :data:`~musebench.datasets.views.VIEWS`
+    in their order first, unknown views after, by name (rows without a ``view`` are
+    ``full``)."""
+    base = view.split(",")[0]
+    return (VIEWS.index(base) if base in VIEWS else len(VIEWS), view)
 
 
 @dataclass
@@ -133,8 +135,18 @@ def _stats(metric_rows: list[dict[str, Any]]) -> dict[str, tuple[float, float, f
     return stats
 
 
+def shown_view(row: dict[str, Any]) -> str:
+    """The view a row is compared in: its ``view`` (``full`` for rows before views), with
+    its scored length where it has one (``melody, first 32 beats``), so rows scored over
+    different spans never share a table or a real-data reference."""
+    view = str(row.get("view", "full"))
+    beats = row.get("score_beats")
+    return view if beats is None else f"{view}, first {beats} beats"
+
+
 def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[Entry]:
-    """Group run rows by (model, dataset, preset, view); reference rows stay one entry each.
+    """Group run rows by (model, dataset, preset, :func:`shown_view`); reference rows stay
+    one entry each.
     Entries are ordered by dataset, then view, the reference before the runs of its view,
     official runs before the user's own.
 
@@ -151,9 +163,9 @@ def aggregate(rows: list[dict[str, Any]], dataset: str | None = None) -> list[En
         if kind != "run":
             entries.append(Entry(row["model"], row["dataset"], str(row["preset"]), kind, 0,
                                  _stats([row["metrics"]]), row.get("source", ""),
-                                 view=row.get("view", "full"), runs=[(None, row["metrics"])]))
+                                 view=shown_view(row), runs=[(None, row["metrics"])]))
             continue
-        groups[(row["model"], row["dataset"], str(row["preset"]), row.get("view", "full"),
+        groups[(row["model"], row["dataset"], str(row["preset"]), shown_view(row),
                 bool(row.get("official")))].append(row)
     for (model, data, preset, view, official), runs in sorted(groups.items()):
         entries.append(Entry(model, data, preset, "run", len({r["seed"] for r in runs}),

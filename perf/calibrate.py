@@ -65,6 +65,7 @@ class Plan:
     max_length: int | None
     budget: int
     measured: int
+    score_beats: int | None = None
 
     @property
     def name(self) -> str:
@@ -91,7 +92,8 @@ def plans(fractions: tuple[float, ...] = FRACTIONS, models: list[str] | None = N
             continue
         data = config["data"]
         out += [Plan(cell.track, cell.dataset, cell.model, data["view"],
-                     data.get("max_length"), int(budget), max(1, round(budget * f)))
+                     data.get("max_length"), int(budget), max(1, round(budget * f)),
+                     data.get("score_beats"))
                 for f in fractions]
     return out
 
@@ -103,8 +105,9 @@ def bench_command(plan: Plan, folder: Path) -> list[str]:
     from musebench.experiments.grid import bench_command as grid_command
 
     length = [] if plan.max_length is None else ["--max-length", str(plan.max_length)]
+    scored = [] if plan.score_beats is None else ["--score-beats", str(plan.score_beats)]
     return grid_command(Cell(plan.model, plan.dataset, 0), [
-        "--view", plan.view, *length, "--set", f"train_timesteps={plan.measured}",
+        "--view", plan.view, *length, *scored, "--track", plan.track, "--set", f"train_timesteps={plan.measured}",
         "--out", str(folder / "runs"), "--results", str(folder / f"{plan.name}.jsonl"),
         "--no-audio"])
 

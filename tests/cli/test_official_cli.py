@@ -33,8 +33,8 @@ def test_cli_states_the_plan_and_cost(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # 4 data sets x the 3 models whose codecs hold frames (biaxial, pianoroll_lstm, rnn_nade)
     assert "official grid: 12 cell(s) to run, 0 already done" in result.stdout
-    # 4 cells each: biaxial budget_minutes 10, pianoroll_lstm 9, rnn_nade 9
-    assert "estimated cost 112 min" in result.stdout
+    # 4 cells each at budget_minutes 10 (biaxial, pianoroll_lstm, rnn_nade)
+    assert "estimated cost 120 min" in result.stdout
     assert "jsb / biaxial / seed 0" in result.stdout and "jsb / rnn_nade / seed 0" in result.stdout
     refused = musebench("official", "--allow-dirty")
     assert refused.returncode == 2 and "cannot write the official store" in refused.stderr
@@ -88,7 +88,7 @@ def test_dataset_option_builds_only_that_reference(tmp_path: Path, monkeypatch) 
                              + "\n" for d in ("bach", "jsb")))
     built = []
     monkeypatch.setattr(leaderboard, "reference_row",
-                        lambda dataset, root, view: built.append(dataset))
+                        lambda dataset, root, view, beats=None: built.append(dataset))
     args = argparse.Namespace(results=[store], official=False, dataset="jsb",
                               no_reference=False, data_root=None)
     leaderboard.collect_rows(args)

@@ -259,17 +259,19 @@ TWO_TRACKS = TINY + """  full:
 """
 
 
-def _with_track_budgets(monkeypatch, module, budgets: dict) -> None:
-    """``module``'s load_config gives every config the ``track_timesteps`` ``budgets``."""
-    real = module.load_config
+def _with_track_settings(monkeypatch, settings: dict) -> None:
+    """Every model config file reads as if it had these ``track_settings``."""
+    from musebench.experiments import config
 
-    def load_config(*args, **kwargs):
-        return dict(real(*args, **kwargs), track_timesteps=dict(budgets))
+    real = config.file_config
 
-    monkeypatch.setattr(module, "load_config", load_config)
+    def file_config(*args, **kwargs):
+        return dict(real(*args, **kwargs), track_settings=dict(settings))
+
+    monkeypatch.setattr(config, "file_config", file_config)
 
 
-def test_a_tracks_own_budget_reaches_its_cells_and_leaves_the_other_tracks_alone(
+def test_a_tracks_own_settings_reach_its_cells_and_leave_the_other_tracks_alone(
         tmp_path: Path, monkeypatch) -> None:
     path = tmp_path / "two.yaml"
     path.write_text(TWO_TRACKS)
@@ -278,12 +280,14 @@ def test_a_tracks_own_budget_reaches_its_cells_and_leaves_the_other_tracks_alone
     full = Cell("full", "fixture", "pianoroll_lstm", 0)
     before = {c: official.config_hash(official.cell_config(c, protocol)) for c in (melody, full)}
     default = official.cell_config(full, protocol)["train_timesteps"]
-    _with_track_budgets(monkeypatch, official, {"melody": 777})
+    _with_track_settings(monkeypatch, {"melody": {"train_timesteps": 777,
+                                                  "model": {"steps": 12}}})
     config = official.cell_config(melody, protocol)
-    assert config["train_timesteps"] == 777 and "track_timesteps" not in config
+    assert config["train_timesteps"] == 777 and config["model"]["steps"] == 12
+    assert "track_settings" not in config
     assert official.config_hash(config) != before[melody]
     other = official.cell_config(full, protocol)
-    assert other["train_timesteps"] == default and "track_timesteps" not in other
+    assert other["train_timesteps"] == default and "track_settings" not in other
     assert official.config_hash(other) == before[full]  # its rows stay current
     calls = []
     monkeypatch.setattr("musebench.experiments.bench.bench",
@@ -291,10 +295,35 @@ def test_a_tracks_own_budget_reaches_its_cells_and_leaves_the_other_tracks_alone
     official.run_grid(protocol, [melody], tmp_path / "o.jsonl", tmp_path / "runs",
                       allow_dirty=True, say=lambda _: None)
     assert calls[0]["track"] == "melody"
-    _with_track_budgets(monkeypatch, official, {"drums": 5})
-    with pytest.raises(ValueError, match="track_timesteps names no track of the protocol: "
-                                         "drums"):
-        official.cell_config(melody, protocol)
+
+
+def test_every_configs_track_settings_name_tracks_of_the_protocol() -> None:
+    from musebench.experiments.config import CONFIG_DIR, read_config
+
+    names = {t.name for t in tracks.load_protocol().tracks}
+    for path in CONFIG_DIR.glob("*.yaml"):
+        assert set(read_config(path).get("track_settings") or {}) <= names, path.name
+
+
+def test_a_tracks_setting_the_config_lacks_is_an_error_naming_it(monkeypatch) -> None:
+    from musebench.experiments.config import ConfigError, load_config
+
+    _with_track_settings(monkeypatch, {"melody": {"model": {"nosuch": 1}}})
+    with pytest.raises(ConfigError, match="track_settings.melody: unknown config key "
+                                          "'model.nosuch'"):
+        load_config("pianoroll_lstm", "smoke", track="melody")
+    load_config("pianoroll_lstm", "smoke", track="full")  # another track's: not applied
+    _with_track_settings(monkeypatch, {"melody": 5})
+    with pytest.raises(ConfigError, match="track_settings = .*must map track names"):
+        load_config("pianoroll_lstm", "smoke")
+
+
+def test_overrides_win_over_a_tracks_settings(monkeypatch) -> None:
+    from musebench.experiments.config import load_config
+
+    _with_track_settings(monkeypatch, {"melody": {"train_timesteps": 777}})
+    config = load_config("pianoroll_lstm", "smoke", ["train_timesteps=5"], track="melody")
+    assert config["train_timesteps"] == 5
 
 
 def test_the_bench_trains_a_tracks_own_budget(tmp_path: Path, monkeypatch) -> None:
@@ -302,11 +331,13 @@ def test_the_bench_trains_a_tracks_own_budget(tmp_path: Path, monkeypatch) -> No
 
     from musebench.experiments import bench
 
-    _with_track_budgets(monkeypatch, bench, {"melody": 777})
+    _with_track_settings(monkeypatch, {"melody": {"train_timesteps": 777}})
     result = bench.bench("markov", "fixture", "smoke", out=tmp_path / "runs",
                          results=tmp_path / "r.jsonl", audio=False, track="melody")
     assert yaml.safe_load((result.out / "config.yaml").read_text())["train_timesteps"] == 777
     plain = bench.bench("markov", "fixture", "smoke", out=tmp_path / "runs",
                         results=tmp_path / "r.jsonl", audio=False)
     config = yaml.safe_load((plain.out / "config.yaml").read_text())
-    assert config.get("train_timesteps") != 777 and "track_timesteps" not in config
+    assert config.get("train_timesteps") != 777 and "track_settings" not in config
+
+

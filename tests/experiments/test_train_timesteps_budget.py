@@ -6,7 +6,6 @@ wins; nonsense is refused by name."""
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import pytest
@@ -80,15 +79,21 @@ def test_a_run_trains_its_budget_and_records_it(tmp_path: Path, session_cache: P
     assert last["global_step"] == budget["max_epochs"] * per_epoch
 
 
-def test_each_budget_is_whole_epochs_of_its_models_own_data_set() -> None:
-    # the config comment's figures: epochs x time steps of one epoch of the preset's data
-    for name in ("biaxial", "crnngan", "lstm_attention", "melody_rnn", "midinet", "musegan",
-                 "music_transformer", "pianoroll_lstm", "rnn_nade"):
-        text = (config_module.CONFIG_DIR / f"{name}.yaml").read_text()
-        epochs, per_epoch = re.search(r"Budget \(train_timesteps\): (\d+) epochs x ([\d,]+)",
-                                      text).groups()
-        budget = load_config(name, "standard")["train_timesteps"]
-        assert budget == int(epochs) * int(per_epoch.replace(",", "")), name
+def test_each_budget_is_the_calibrations_proposal_for_its_track() -> None:
+    """Every budget of a standard preset is what ``make calibrate`` proposed for that track
+    (``perf/calibration.json``; the config's ``track_settings`` where the track has its own)."""
+    import json
+
+    proposals = json.loads((config_module.CONFIG_DIR.parent.parent / "perf" /
+                            "calibration.json").read_text())["results"]
+    checked = 0
+    for entry in proposals:
+        if entry.get("proposed") is None:  # the Music Transformer on classical: none
+            continue
+        config = load_config(entry["model"], "standard", track=entry["track"])
+        assert config["train_timesteps"] == entry["proposed"], entry
+        checked += 1
+    assert checked == 19
 
 
 def test_an_epoch_of_windows_is_the_window_times_their_number(session_cache: Path,

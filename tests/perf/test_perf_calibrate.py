@@ -20,8 +20,9 @@ def test_every_training_member_of_each_track_is_planned_on_its_first_data_set():
         assert names <= set(members(track, caps))
         assert "markov" not in names and "random" not in names  # no budget: they do not train
     crnngan = [p for p in planned if p.track == "melody" and p.model == "crnngan"]
-    assert [p.measured for p in crnngan] == [536_400, 1_072_800]  # 1/16 and 1/8
-    assert crnngan[0].view == "melody" and crnngan[0].budget == 8_582_400
+    assert [p.measured for p in crnngan] == [478_290, 956_580]  # 1/16 and 1/8
+    assert crnngan[0].view == "melody" and crnngan[0].budget == 7_652_640
+    assert crnngan[0].score_beats == 32
     classical = [p for p in planned if p.track == "classical"]
     assert classical and all(p.max_length == 2048 for p in classical)
 
@@ -47,10 +48,12 @@ def test_two_runs_give_a_rate_a_fixed_cost_the_budgets_minutes_and_a_proposal():
 
 
 def test_the_command_trains_the_cells_view_and_length_on_the_measured_share(tmp_path):
-    plan = calibrate.Plan("classical", "classical", "m", "full", 2048, 10, 5)
+    plan = calibrate.Plan("classical", "classical", "m", "full", 2048, 10, 5, score_beats=16)
     command = calibrate.bench_command(plan, tmp_path)
     assert command[command.index("--view") + 1] == "full"
     assert command[command.index("--max-length") + 1] == "2048"
+    assert command[command.index("--score-beats") + 1] == "16"
+    assert command[command.index("--track") + 1] == "classical"  # its track_settings apply
     assert "train_timesteps=5" in command and "--no-audio" in command
 
 
