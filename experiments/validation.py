@@ -38,6 +38,8 @@ LOWEST: dict[str, int] = {
     "trainer.max_epochs": -1,  # -1: no epoch limit (Lightning's convention)
     "generate.n": 1,
     "data.batch_size": 1,
+    "data.max_length": 1,
+    "data.score_beats": 1,
 }
 
 #: Settings whose signature default is None but which Lightning resolves to a value:

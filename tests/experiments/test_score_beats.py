@@ -110,3 +110,24 @@ def test_real_data_is_scored_over_the_same_length_and_never_shares_a_table(tmp_p
     entries = aggregate([whole, cut, run, dict(run, score_beats=2)])
     assert {e.view for e in entries} == {"melody", "melody, first 2 beats"}
     assert np.isfinite(cut["metrics"]["pitch_range"])
+
+
+def test_the_cli_takes_a_tracks_scored_length_and_settings(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    results = tmp_path / "r.jsonl"
+    done = subprocess.run(
+        [sys.executable, "-m", "musebench", "bench", "--model", "markov", "--dataset",
+         "fixture", "--preset", "smoke", "--out", str(tmp_path / "runs"), "--results",
+         str(results), "--no-audio", "--score-beats", "2", "--track", "melody"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    [row] = [json.loads(line) for line in results.read_text().splitlines()]
+    assert row["score_beats"] == 2
+    bad = subprocess.run([sys.executable, "-m", "musebench", "bench", "--model", "markov",
+                          "--dataset", "fixture", "--preset", "smoke", "--score-beats", "0",
+                          "--out", str(tmp_path / "runs"), "--no-audio"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "score_beats = 0: must be at least 1" in bad.stderr
+    assert "Traceback" not in bad.stderr
