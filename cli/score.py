@@ -58,6 +58,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     parser.add_argument("--steps-per-beat", type=arg_types.positive_int, default=None,
                         help="quantisation grid (default: the data set's own)")
+    parser.add_argument("--score-beats", type=arg_types.positive_int, default=None,
+                        help="score the first this many beats of every sample and test "
+                             "piece, as an official track does (its score_beats; default: "
+                             "whole pieces)")
     parser.add_argument("--bootstrap", type=arg_types.positive_int, default=1000,
                         help="bootstrap resamples (>= 1)")
     parser.set_defaults(func=run_score)
@@ -86,6 +90,7 @@ def read_folder(folder: Path, steps_per_beat: int) -> tuple[list[Piece], list[st
 
 def run_score(args: argparse.Namespace) -> int:
     """Load the data set, read the samples, score, print (and write) the result."""
+    from musebench.datasets.views import first_beats
     from musebench.experiments.scoring import bench_settings, reference_splits, score_in_view
 
     settings = {"dataset": "bach", "view": "full", "max_pieces": None}
@@ -100,12 +105,15 @@ def run_score(args: argparse.Namespace) -> int:
         print(f"skipped {reason}", file=sys.stderr)
     if not samples:
         raise ValueError(f"{args.samples}: none of the MIDI files could be read")
-    result = score_in_view(samples, test, train, view, n_boot=args.bootstrap)
+    samples = first_beats(samples, args.score_beats)
+    result = score_in_view(samples, test, train, view, n_boot=args.bootstrap,
+                           beats=args.score_beats)
     result["n_skipped_files"] = float(len(skipped))
     text = strict_json({"musebench": __version__, "samples": str(args.samples),
                         "n_files": len(samples) + len(skipped), "dataset": dataset,
                         "split": "test", "memorisation_split": "train", "view": view,
                         "steps_per_beat": grid, "max_pieces": settings["max_pieces"],
+                        "score_beats": args.score_beats,
                         "bootstrap": args.bootstrap, "model": args.model,
                         "preset": args.preset if args.model else None,
                         "metrics": result}, indent=1)

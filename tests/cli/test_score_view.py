@@ -44,3 +44,22 @@ def test_score_names_an_unknown_view_or_model(tmp_path, capsys):
     assert "bass" in capsys.readouterr().err
     assert main(["score", "--samples", str(tmp_path), "--model", "nosuch"]) == 2
     assert "nosuch" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # one smoke bench of the Markov baseline on the fixture, ~20 s
+def test_score_beats_scores_a_folder_as_the_bench_scored_its_track_length(tmp_path, capsys):
+    result = bench("markov", preset="smoke", out=tmp_path / "runs", audio=False,
+                   score_beats=2)
+    capsys.readouterr()
+    assert main(["score", "--samples", str(result.samples), "--model", "markov",
+                 "--preset", "smoke", "--score-beats", "2", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["score_beats"] == 2
+    scored = document["metrics"]
+    benched = json.loads((result.out / "metrics.json").read_text())
+    common = sorted(set(benched) & set(scored))
+    assert len(common) > 100
+    assert {k: scored[k] for k in common} == {k: benched[k] for k in common}
+    assert main(["score", "--samples", str(result.samples), "--model", "markov",
+                 "--preset", "smoke", "--json"]) == 0  # whole samples: other figures
+    assert json.loads(capsys.readouterr().out)["metrics"]["pitch_range"] != scored["pitch_range"]
