@@ -65,10 +65,23 @@ def _budget(rows: list[dict[str, Any]]) -> str:
     return " / ".join(parts) + spent
 
 
+def _length(rows: list[dict[str, Any]]) -> str:
+    """What ``rows`` scored: their track's first ``score_beats`` beats of samples of
+    ``sample_beats`` beats (the median generated); empty for rows made before both."""
+    scored = sorted({r["score_beats"] for r in rows if r.get("score_beats")})
+    made = [r["sample_beats"] for r in rows if r.get("sample_beats") is not None]
+    if not scored:
+        return ""
+    beats = "/".join(str(b) for b in scored)
+    span = (f" of samples of {min(made):g}-{max(made):g} beats" if made and min(made) != max(made)
+            else f" of samples of {made[0]:g} beats" if made else "")
+    return f"; scored over their first {beats} beats{span}"
+
+
 def _provenance(model: str, rows: list[dict[str, Any]], stale: list[dict[str, Any]]) -> str:
     commits = sorted({r["git_commit"][:7] for r in rows})
     line = (f"- `{model}`: {_seeds(rows)} at commit{'s' if len(commits) > 1 else ''} "
-            f"{', '.join(f'`{c}`' for c in commits)}; {_budget(rows)}.")
+            f"{', '.join(f'`{c}`' for c in commits)}; {_budget(rows)}{_length(rows)}.")
     if stale:
         line += (f" **Stale** (made by code or a config that has changed since; shown apart "
                  f"as `{model} (stale)` until the grid re-runs them): {_seeds(stale)}.")

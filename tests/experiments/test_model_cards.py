@@ -32,7 +32,8 @@ def _row(seed: int, value: float, code: str, commit: str, config: str) -> dict:
             "git_commit": commit * 5, "code_hash": code, "config_hash": config,
             "budget": {"max_epochs": 4, "timesteps_per_epoch": 40368, "epoch_share": 1.0,
                        "minutes": 10.0 + seed},
-            "metrics": {"pitch_range": value}, "ceiling": {"pitch_range": 12.0}}
+            "metrics": {"pitch_range": value}, "ceiling": {"pitch_range": 12.0},
+            "score_beats": 32, "sample_beats": 32.0 + seed}
 
 
 def test_block_by_hand(tmp_path: Path) -> None:
@@ -45,10 +46,12 @@ def test_block_by_hand(tmp_path: Path) -> None:
     # 12.706 * sqrt(2) / sqrt(2); the stale seed 2 stands apart, never in that mean
     assert "| pitch_range | 2.000 [-10.706, 14.706] | 12.000 [12.000, 12.000] | 9.000 |" in text
     assert "seeds 0, 1, 2 at commits `aaaaaaa`, `bbbbbbb`, `ccccccc`" in text
-    assert "4 epochs of 40,368 time steps; 10.0-12.0 min a run" in text
+    assert ("4 epochs of 40,368 time steps; 10.0-12.0 min a run; scored over their first 32 "
+            "beats of samples of 32-34 beats") in text
     assert "**Stale**" in text and text.rstrip().endswith("seed 2.")
     fresh = results_block(rows[:1], ["midinet"], protocol, hasher=lambda *_: "now")
     assert "Stale" not in fresh and "| pitch_range | 1.000 |" in fresh
+    assert "first 32 beats of samples of 32 beats." in fresh
     assert "No official row yet for `rnn_nade`" in results_block(rows, ["rnn_nade"], protocol)
 
     card = tmp_path / "midinet.md"
