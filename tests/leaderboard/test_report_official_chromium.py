@@ -10,6 +10,7 @@ Chromium, or without fluidsynth and a soundfont (no audio to play).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import numpy as np
@@ -23,6 +24,7 @@ from musebench.datasets.midi import read_midi
 from musebench.experiments.official import stale_rows
 from musebench.experiments.tracks import load_protocol
 from musebench.leaderboard import store
+from musebench.leaderboard.render import shown_view
 
 
 def official_rows() -> list[dict]:
@@ -34,15 +36,16 @@ def official_rows() -> list[dict]:
 
 
 def official_models() -> Counter:
-    """(model, dataset, view) -> seeds of the committed official rows."""
-    return Counter((r["model"], r["dataset"], r["view"]) for r in official_rows())
+    """(model, dataset, shown view) -> seeds of the committed official rows (the view with
+    its scored length, as the report groups them: :func:`shown_view`)."""
+    return Counter((r["model"], r["dataset"], shown_view(r)) for r in official_rows())
 
 
 def without_chords() -> int:
     """Models whose shown sample (the latest row's first) carries no chords: the report
     says so under their roll (an unconditional model's, unless it writes chords itself,
     as the count baselines do)."""
-    latest = {(r["model"], r["dataset"], r["view"]): r for r in official_rows()}
+    latest = {(r["model"], r["dataset"], shown_view(r)): r for r in official_rows()}
     return sum(not len(read_midi(store.OFFICIAL_RESULTS.parent / r["samples"][0]).chords)
                for r in latest.values())
 
@@ -72,7 +75,8 @@ def test_official_report_in_chromium(tmp_path):
     for (model, dataset, view), seeds in models.items():
         label = f"{model} (standard, {seeds} seed{'s' * (seeds != 1)}, official)"
         assert f'alt="piano roll of {label}"' in dom, label
-        stem = f"official_files/{dataset}-{view}-{model}-standard-official-1"
+        stem = "official_files/" + re.sub(r"[^A-Za-z0-9_.-]+", "-",
+                                          f"{dataset}-{view}-{model}-standard-official-1")
         assert f'href="{stem}.mid"' in dom, label
         players += f'aria-label="{label}, sample 1"' in dom
     assert players >= len(models) - 1  # a sample of silence (a collapsed GAN) has no audio
