@@ -5,13 +5,22 @@ of 16 steps and ``P = 12 * octaves`` pitches; a roll is ``(N, K, B, 16, P)``.
 
 Every transposed convolution of the bar generator, and the temporal generator's first,
 has its stride equal to its kernel (each input cell becomes one block of the output) and
-so does every convolution of the critic here (each output cell reads one block). Both
-are then one batched matrix product per group (:class:`BlockUpsample`,
-:class:`BlockDownsample`); a group is a track for the private (per-track) layers and the
-whole batch for the shared ones: the same function as ``ConvTranspose2d`` / ``Conv3d``
-with groups, faster on a CPU (one layer, measured under load: 2.6x). The temporal
-generator's kernel-3 stride-1 layer is one matrix product whose three taps are added at
-offsets.
+so does every convolution of the critic here (each output cell reads one block). Each is
+then one batched matrix product per group (:class:`BlockExpand`, :class:`BlockReduce`);
+a group is a track for the private (per-track) layers and the whole batch for the shared
+ones: the same function as ``ConvTranspose2d`` / ``Conv3d`` with groups.
+
+**Layout.** Inside the networks a map is ``(G * C, L)``: the channels of each group first,
+then every position of every example flattened into ``L``, a block's cells *outermost*
+(an expansion makes ``L`` into ``(cells, L)``; a reduction reads ``(cells, L)`` as its
+input channels). Every layer is then a ``bmm`` on a free view, batch norm sees
+``(1, channels, L)`` (its fast contiguous path) and nothing is copied between layers; the
+spatial order is restored once, on the way out. This layout trains the bar generator
+1.8x faster than the ``(N, G, C, H, W)`` one it replaced (whose permutes and bias adds
+were half its time), measured side by side on one CPU thread, same outputs to 1e-7.
+
+The temporal generator's kernel-3 stride-1 layer is one matrix product whose three taps
+are added at offsets.
 
 - :class:`TemporalGenerator` (the paper's G_temp; the AAAI code's ``PhraseGenerator``,
   ``v1/musegan/modules.py``): a noise vector to 4 bar-level latents, a transposed
@@ -47,54 +56,55 @@ def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
     return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
 
 
-class BlockUpsample(nn.Module):
-    """``(M, G, Cin, H, W)`` -> ``(M, G, Cout, H*kh, W*kw)``: a transposed convolution with
-    stride = kernel, one weight per group, as one batched matmul."""
+class BlockExpand(nn.Module):
+    """``(G * cin, L)`` -> ``(G * cout, cells * L)``: a transposed convolution with stride =
+    kernel (``cells`` = the kernel's size), one weight per group, as one ``bmm``.
 
-    def __init__(self, groups: int, cin: int, cout: int, kernel: tuple[int, int]) -> None:
+    Output position ``(j, l)`` is cell ``j`` of the block that input position ``l``
+    becomes. Without ``bias`` the layer is a plain product (a bias added after it)."""
+
+    def __init__(self, groups: int, cin: int, cout: int, cells: int, bias: bool = True) -> None:
         super().__init__()
-        self.cout, self.kernel = cout, kernel
-        self.weight = _uniform((groups, cin, cout * kernel[0] * kernel[1]), cin)
-        self.bias = nn.Parameter(torch.zeros(groups, cout))
+        self.groups, self.cin, self.cout, self.cells = groups, cin, cout, cells
+        self.weight = _uniform((groups, cout * cells, cin), cin)
+        self.bias = nn.Parameter(torch.zeros(groups, cout)) if bias else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        m, g, c, h, w = x.shape
-        (kh, kw), cout = self.kernel, self.cout
-        y = torch.bmm(x.permute(1, 0, 3, 4, 2).reshape(g, m * h * w, c), self.weight)
-        y = y.reshape(g, m, h, w, cout, kh, kw).permute(1, 0, 4, 2, 5, 3, 6)
-        return y.reshape(m, g, cout, h * kh, w * kw) + self.bias[None, :, :, None, None]
+        x = x.reshape(self.groups, self.cin, -1)
+        if self.bias is None:
+            y = torch.bmm(self.weight, x)
+        else:
+            bias = self.bias.repeat_interleave(self.cells, dim=1)[..., None]
+            y = torch.baddbmm(bias, self.weight, x)
+        return y.reshape(self.groups * self.cout, -1)
 
 
-class BlockDownsample(nn.Module):
-    """``(N, G, Cin, D, H, W)`` -> ``(N, G, Cout, D/kd, H/kh, W/kw)``: a convolution with
-    stride = kernel, one weight per group, as one batched matmul."""
+class BlockReduce(nn.Module):
+    """``(G * cin, cells * L)`` -> ``(G * cout, L)``: a convolution with stride = kernel
+    (``cells`` = the kernel's size), one weight per group, as one ``bmm``: output position
+    ``l`` reads input positions ``(j, l)`` for every cell ``j`` of its block."""
 
-    def __init__(self, groups: int, cin: int, cout: int, kernel: tuple[int, int, int]) -> None:
+    def __init__(self, groups: int, cin: int, cout: int, cells: int) -> None:
         super().__init__()
-        self.kernel = kernel
-        fan_in = cin * math.prod(kernel)
-        self.weight = _uniform((groups, fan_in, cout), fan_in)
-        self.bias = nn.Parameter(torch.zeros(groups, cout))
+        self.groups, self.cin, self.cells = groups, cin, cells
+        self.weight = _uniform((groups, cout, cin * cells), cin * cells)
+        self.bias = nn.Parameter(torch.zeros(groups, cout, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, g, c, d, h, w = x.shape
-        kd, kh, kw = self.kernel
-        blocks = x.reshape(n, g, c, d // kd, kd, h // kh, kh, w // kw, kw)
-        blocks = blocks.permute(1, 0, 3, 5, 7, 2, 4, 6, 8).reshape(g, -1, c * kd * kh * kw)
-        y = torch.bmm(blocks, self.weight) + self.bias[:, None]
-        return y.reshape(g, n, d // kd, h // kh, w // kw, -1).permute(1, 0, 5, 2, 3, 4)
+        x = x.reshape(self.groups, self.cin * self.cells, -1)
+        y = torch.baddbmm(self.bias, self.weight, x)
+        return y.reshape(-1, y.shape[-1])
 
 
 class NormReLU(nn.Module):
-    """Batch norm per (group, channel) then ReLU, on ``(M, G, C, ...)``."""
+    """Batch norm per channel then ReLU, on a ``(channels, L)`` map."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
         self.norm = nn.BatchNorm1d(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        flat = x.reshape(x.shape[0], x.shape[1] * x.shape[2], -1)
-        return torch.relu(self.norm(flat)).reshape(x.shape)
+        return torch.relu(self.norm(x[None]))[0]
 
 
 class TemporalGenerator(nn.Module):
@@ -103,24 +113,23 @@ class TemporalGenerator(nn.Module):
 
     def __init__(self, z_dim: int, hidden: int, groups: int = 1) -> None:
         super().__init__()
-        self.z_dim = z_dim
-        self.first = BlockUpsample(groups, z_dim, hidden, (2, 1))      # 1 -> 2 steps
+        self.z_dim, self.groups = z_dim, groups
+        self.first = BlockExpand(groups, z_dim, hidden, 2)               # 1 -> 2 steps
         self.first_norm = NormReLU(groups * hidden)
-        self.second = _uniform((groups, hidden, 3 * z_dim), hidden)     # kernel 3, stride 1
-        self.second_bias = nn.Parameter(torch.zeros(groups, 1, 1, z_dim))
+        self.second = BlockExpand(groups, hidden, z_dim, 3, bias=False)  # kernel 3, stride 1
+        self.second_bias = nn.Parameter(torch.zeros(groups * z_dim, 1, 1))
         self.second_norm = NormReLU(groups * z_dim)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         n, g, _ = z.shape
-        h = self.first_norm(self.first(z[..., None, None]))[..., 0]     # (N, G, hidden, 2)
-        taps = torch.bmm(h.permute(1, 0, 3, 2).reshape(g, n * 2, -1), self.second)
-        taps = taps.reshape(g, n, 2, 3, self.z_dim)
+        h = self.first_norm(self.first(z.permute(1, 2, 0)))              # (G*hidden, 2*N)
+        taps = self.second(h).reshape(g * self.z_dim, 3, 2, n)           # (G*z, tap, step, N)
         # transposed convolution, kernel 3: input step s reaches output steps s .. s + 2
-        out = torch.zeros(g, n, 4, self.z_dim, dtype=taps.dtype, device=taps.device)
-        out = out.index_add(2, torch.arange(3, device=z.device), taps[:, :, 0])
-        out = out.index_add(2, torch.arange(1, 4, device=z.device), taps[:, :, 1])
-        out = (out + self.second_bias).permute(1, 0, 3, 2)              # (N, G, z, 4)
-        return self.second_norm(out).transpose(2, 3)
+        out = torch.zeros(g * self.z_dim, 4, n, dtype=taps.dtype, device=taps.device)
+        out = out.index_add(1, torch.arange(3, device=z.device), taps[:, :, 0])
+        out = out.index_add(1, torch.arange(1, 4, device=z.device), taps[:, :, 1])
+        out = self.second_norm((out + self.second_bias).reshape(g * self.z_dim, -1))
+        return out.reshape(g, self.z_dim, 4, n).permute(3, 0, 2, 1)
 
 
 class BarGenerator(nn.Module):
@@ -141,28 +150,37 @@ class BarGenerator(nn.Module):
         super().__init__()
         k, c = n_tracks, channels
         q, e = max(c // 4, 1), max(c // 8, 1)
+        self.octaves = octaves
 
-        def up(groups: int, cin: int, cout: int, kernel: tuple[int, int]) -> nn.Sequential:
-            return nn.Sequential(BlockUpsample(groups, cin, cout, kernel),
-                                 NormReLU(groups * cout))
+        def up(groups: int, cin: int, cout: int, cells: int) -> nn.Sequential:
+            return nn.Sequential(BlockExpand(groups, cin, cout, cells), NormReLU(groups * cout))
 
-        self.shared = nn.Sequential(up(1, in_dim, 4 * c, (2, 1)),      # 1 x 1 -> 2 x 1
-                                    up(1, 4 * c, 2 * c, (2, 1)),       # -> 4 x 1
-                                    up(1, 2 * c, c, (1, octaves)))     # -> 4 x octaves
-        self.pitch_time = nn.Sequential(up(k, c, q, (1, 12)),          # 4 x P
-                                        up(k, q, e, (4, 1)))           # 16 x P
-        self.time_pitch = nn.Sequential(up(k, c, q, (4, 1)),           # 16 x octaves
-                                        up(k, q, e, (1, 12)))          # 16 x P
-        self.merge = BlockUpsample(k, 2 * e, 1, (1, 1))
+        self.shared = nn.Sequential(up(1, in_dim, 4 * c, 2),      # 1 x 1 -> 2 x 1
+                                    up(1, 4 * c, 2 * c, 2),       # -> 4 x 1
+                                    up(1, 2 * c, c, octaves))     # -> 4 x octaves
+        self.pitch_time = nn.Sequential(up(k, c, q, 12),          # 4 x P
+                                        up(k, q, e, 4))           # 16 x P
+        self.time_pitch = nn.Sequential(up(k, c, q, 4),           # 16 x octaves
+                                        up(k, q, e, 12))          # 16 x P
+        # the private 1x1 merge of both branches' e maps, as two halves of one layer
+        self.merge_pitch_time = BlockExpand(k, e, 1, 1)
+        self.merge_time_pitch = BlockExpand(k, e, 1, 1, bias=False)
         with torch.no_grad():
-            self.merge.bias.fill_(math.log(initial_density / (1 - initial_density)))
+            self.merge_pitch_time.bias.fill_(math.log(initial_density / (1 - initial_density)))
 
     def forward(self, latents: torch.Tensor) -> torch.Tensor:
         m, k, d = latents.shape
-        shared = self.shared(latents.reshape(m * k, 1, d, 1, 1))       # (M*K, 1, c, 4, oct)
-        shared = shared.reshape(m, k, *shared.shape[2:])
-        both = torch.cat([self.pitch_time(shared), self.time_pitch(shared)], dim=2)
-        return torch.sigmoid(self.merge(both)[:, :, 0])                # (M, K, 16, P)
+        o = self.octaves
+        shared = self.shared(latents.reshape(m * k, d).t())        # (c, [oct, t2, t1, M, K])
+        shared = shared.reshape(-1, o, 2, 2, m, k).permute(5, 0, 1, 2, 3, 4)
+        shared = shared.reshape(-1, o * 4 * m)                     # (K*c, [oct, t2, t1, M])
+        pitch_time = self.merge_pitch_time(self.pitch_time(shared))
+        time_pitch = self.merge_time_pitch(self.time_pitch(shared))
+        # (K, [step, pitch, oct, t2, t1, M]) and (K, [pitch, step, ...]) -> (M, K, t1, t2,
+        # step, oct, pitch): bar step 4 * (2 t1 + t2) + step, pitch 12 oct + pitch class
+        logits = (pitch_time.reshape(k, 4, 12, o, 2, 2, m).permute(6, 0, 5, 4, 1, 3, 2)
+                  + time_pitch.reshape(k, 12, 4, o, 2, 2, m).permute(6, 0, 5, 4, 2, 3, 1))
+        return torch.sigmoid(logits.reshape(m, k, STEPS_PER_BAR, 12 * o))
 
 
 class Critic(nn.Module):
@@ -178,15 +196,19 @@ class Critic(nn.Module):
     def __init__(self, n_tracks: int, n_bars: int, channels: int, octaves: int) -> None:
         super().__init__()
         k, c = n_tracks, channels
-        self.pitch = BlockDownsample(k, 1, c, (1, 1, 12))              # B x 16 x octaves
-        self.time = BlockDownsample(k, c, c, (1, 4, 1))                # B x 4 x octaves
-        self.bar = BlockDownsample(1, k * c, 4 * c, (1, 4, octaves))   # B x 1 x 1
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(4 * c * n_bars, 4 * c),
-                                  nn.LeakyReLU(0.2), nn.Linear(4 * c, 1))
+        self.pitch = BlockReduce(k, 1, c, 12)                      # B x 16 x octaves
+        self.time = BlockReduce(k, c, c, 4)                        # B x 4 x octaves
+        self.bar = BlockReduce(1, k * c, 4 * c, 4 * octaves)       # B x 1 x 1
+        self.head = nn.Sequential(nn.Linear(4 * c * n_bars, 4 * c), nn.LeakyReLU(0.2),
+                                  nn.Linear(4 * c, 1))
         self.act = nn.LeakyReLU(0.2)
 
     def forward(self, rolls: torch.Tensor) -> torch.Tensor:
-        h = self.act(self.pitch(rolls[:, :, None]))                    # (N, K, c, B, 16, oct)
-        h = self.act(self.time(h))
-        h = self.act(self.bar(h.reshape(h.shape[0], 1, -1, *h.shape[3:])))
-        return self.head(h).squeeze(-1)
+        n, k, b, _, p = rolls.shape
+        # (N, K, B, t4 * step, oct * pitch) -> (K, [pitch, step, t4, oct, N, B]): each
+        # layer's block cells outermost in what it reads
+        x = rolls.reshape(n, k, b, 4, 4, p // 12, 12).permute(1, 6, 4, 3, 5, 0, 2)
+        h = self.act(self.pitch(x.reshape(k * 12, -1)))            # (K*c, [step, t4, oct, N, B])
+        h = self.act(self.time(h))                                 # (K*c, [t4, oct, N, B])
+        h = self.act(self.bar(h))                                  # (4c, [N, B])
+        return self.head(h.reshape(-1, n, b).transpose(0, 1).flatten(1)).squeeze(-1)

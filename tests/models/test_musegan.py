@@ -21,7 +21,13 @@ from musebench.models.musegan import (
     gradient_penalty,
     phrase_statistics,
 )
-from musebench.models.musegan_layers import BlockDownsample, BlockUpsample, TemporalGenerator
+from musebench.models.musegan_layers import (
+    BarGenerator,
+    BlockExpand,
+    BlockReduce,
+    Critic,
+    TemporalGenerator,
+)
 
 TINY = {"z_dim": 8, "temporal_hidden": 16, "g_channels": 8, "d_channels": 4}
 
@@ -63,43 +69,110 @@ def test_unknown_variant_and_wrong_window_are_refused() -> None:
         MuseGAN.rolls({"bars": torch.zeros(2, 8, 4, 16, 48)})
 
 
-def test_block_upsample_equals_a_grouped_transposed_convolution() -> None:
+def test_block_expand_equals_a_grouped_transposed_convolution() -> None:
     torch.manual_seed(0)
-    block = BlockUpsample(groups=3, cin=4, cout=5, kernel=(2, 3))
+    block = BlockExpand(groups=3, cin=4, cout=5, cells=6)
     conv = nn.ConvTranspose2d(12, 15, (2, 3), stride=(2, 3), groups=3)
-    with torch.no_grad():   # torch: (in, out/groups, kh, kw); block: (groups, in, out*kh*kw)
-        conv.weight.copy_(block.weight.reshape(12, 5, 2, 3))
+    with torch.no_grad():   # torch: (in, out/groups, kh, kw); block: (groups, out*kh*kw, in)
+        conv.weight.copy_(block.weight.reshape(3, 5, 2, 3, 4).permute(0, 4, 1, 2, 3)
+                          .reshape(12, 5, 2, 3))
         conv.bias.copy_(block.bias.reshape(15))
-    x = torch.randn(2, 3, 4, 3, 2)
-    expected = conv(x.reshape(2, 12, 3, 2)).reshape(2, 3, 5, 6, 6)
-    torch.testing.assert_close(block(x), expected)
+    x = torch.randn(2, 12, 3, 2)                                  # (N, G*cin, H, W)
+    ours = block(x.permute(1, 2, 3, 0).reshape(12, -1))           # (G*cout, [kh, kw, H, W, N])
+    ours = ours.reshape(15, 2, 3, 3, 2, 2).permute(5, 0, 3, 1, 4, 2).reshape(2, 15, 6, 6)
+    torch.testing.assert_close(ours, conv(x))
 
 
-def test_block_downsample_equals_a_grouped_strided_convolution() -> None:
+def test_block_reduce_equals_a_grouped_strided_convolution() -> None:
     torch.manual_seed(0)
-    block = BlockDownsample(groups=2, cin=3, cout=4, kernel=(1, 2, 3))
+    block = BlockReduce(groups=2, cin=3, cout=4, cells=6)
     conv = nn.Conv3d(6, 8, (1, 2, 3), stride=(1, 2, 3), groups=2)
-    with torch.no_grad():   # torch: (out, in/groups, kd, kh, kw); block: (groups, in*k, out)
-        conv.weight.copy_(block.weight.reshape(2, 3, 1, 2, 3, 4).permute(0, 5, 1, 2, 3, 4)
-                          .reshape(8, 3, 1, 2, 3))
+    with torch.no_grad():   # torch: (out, in/groups, kd, kh, kw); block: (groups, out, in*k)
+        conv.weight.copy_(block.weight.reshape(8, 3, 1, 2, 3))
         conv.bias.copy_(block.bias.reshape(8))
-    x = torch.randn(2, 2, 3, 2, 4, 6)
-    expected = conv(x.reshape(2, 6, 2, 4, 6)).reshape(2, 2, 4, 2, 2, 2)
-    torch.testing.assert_close(block(x), expected)
+    x = torch.randn(2, 6, 2, 4, 6)                                # (N, G*cin, D, H, W)
+    # (G*cin, [kh, kw, D, H/kh, W/kw, N]): each output cell's block outermost
+    blocks = x.reshape(2, 6, 2, 2, 2, 2, 3).permute(1, 4, 6, 2, 3, 5, 0).reshape(6, -1)
+    ours = block(blocks).reshape(8, 2, 2, 2, 2).permute(4, 0, 1, 2, 3)
+    torch.testing.assert_close(ours, conv(x))
+
+
+def test_bar_generator_equals_the_papers_transposed_convolutions() -> None:
+    """The whole bar generator against a reference made of torch's layers (train mode:
+    batch statistics): the layout's bookkeeping of cells and positions is the same
+    function as the convolutions it stands for."""
+    torch.manual_seed(0)
+    k, d, c, octaves = 2, 6, 8, 2
+    ours = BarGenerator(k, d, c, octaves, initial_density=0.3)
+
+    def conv(block: BlockExpand, kernel: tuple[int, int]) -> nn.ConvTranspose2d:
+        g, cin, cout = block.groups, block.cin, block.cout
+        layer = nn.ConvTranspose2d(g * cin, g * cout, kernel, stride=kernel, groups=g)
+        with torch.no_grad():
+            layer.weight.copy_(block.weight.reshape(g, cout, *kernel, cin)
+                               .permute(0, 4, 1, 2, 3).reshape(g * cin, cout, *kernel))
+            layer.bias.copy_(block.bias.reshape(-1))
+        return layer
+
+    def stack(layers: nn.Sequential, kernels: list[tuple[int, int]]) -> nn.Sequential:
+        out = []
+        for (block, norm), kernel in zip(layers, kernels, strict=True):
+            out += [conv(block, kernel), nn.BatchNorm2d(norm.norm.num_features), nn.ReLU()]
+        return nn.Sequential(*out)
+
+    shared = stack(ours.shared, [(2, 1), (2, 1), (1, octaves)])
+    pitch_time = stack(ours.pitch_time, [(1, 12), (4, 1)])
+    time_pitch = stack(ours.time_pitch, [(4, 1), (1, 12)])
+    e = ours.merge_time_pitch.cin
+    merge = nn.Conv2d(2 * e * k, k, 1, groups=k)
+    with torch.no_grad():
+        merge.weight.copy_(torch.cat([ours.merge_pitch_time.weight,
+                                      ours.merge_time_pitch.weight], 2).reshape(k, 2 * e, 1, 1))
+        merge.bias.copy_(ours.merge_pitch_time.bias.reshape(k))
+    latents = torch.randn(5, k, d)
+    maps = shared(latents.reshape(5 * k, d, 1, 1)).reshape(5, k * c, 4, octaves)
+    both = torch.cat([pitch_time(maps).reshape(5, k, e, 16, 12 * octaves),
+                      time_pitch(maps).reshape(5, k, e, 16, 12 * octaves)], 2)
+    expected = torch.sigmoid(merge(both.reshape(5, k * 2 * e, 16, 12 * octaves)))
+    torch.testing.assert_close(ours(latents), expected)
+
+
+def test_critic_equals_the_papers_strided_convolutions() -> None:
+    torch.manual_seed(0)
+    k, bars, c, octaves = 2, 3, 4, 2
+    ours = Critic(k, bars, c, octaves)
+
+    def conv(block: BlockReduce, cin: int, kernel: tuple[int, int, int]) -> nn.Conv3d:
+        g, cout = block.groups, block.weight.shape[1]
+        layer = nn.Conv3d(g * cin, g * cout, kernel, stride=kernel, groups=g)
+        with torch.no_grad():
+            layer.weight.copy_(block.weight.reshape(g * cout, cin, *kernel))
+            layer.bias.copy_(block.bias.reshape(-1))
+        return layer
+
+    act = nn.LeakyReLU(0.2)
+    reference = nn.Sequential(conv(ours.pitch, 1, (1, 1, 12)), act,
+                              conv(ours.time, c, (1, 4, 1)), act,
+                              conv(ours.bar, k * c, (1, 4, octaves)), act,
+                              nn.Flatten(), *ours.head)
+    rolls = (torch.rand(5, k, bars, 16, 12 * octaves) < 0.2).float()
+    expected = reference(rolls.reshape(5, k, bars, 16, 12 * octaves)).squeeze(-1)
+    torch.testing.assert_close(ours(rolls), expected)
 
 
 def test_temporal_generator_equals_the_papers_two_transposed_convolutions() -> None:
     torch.manual_seed(0)
-    ours = TemporalGenerator(z_dim=3, hidden=5).eval()
+    ours = TemporalGenerator(z_dim=3, hidden=5)
     first = nn.ConvTranspose1d(3, 5, 2, stride=2)
     second = nn.ConvTranspose1d(5, 3, 3, stride=1)
-    with torch.no_grad():
-        first.weight.copy_(ours.first.weight.reshape(3, 5, 2))
+    with torch.no_grad():   # ours: (groups, out*k, in); torch: (in, out, k)
+        first.weight.copy_(ours.first.weight.reshape(5, 2, 3).permute(2, 0, 1))
         first.bias.copy_(ours.first.bias.reshape(5))
-        second.weight.copy_(ours.second.reshape(5, 3, 3).transpose(1, 2))
-        second.bias.copy_(ours.second_bias.reshape(3))
+        second.weight.copy_(ours.second.weight.reshape(3, 3, 5).permute(2, 0, 1))
+        second.bias.copy_(torch.randn(3))
+        ours.second_bias.copy_(second.bias.reshape(3, 1, 1))
+    norm1, norm2 = nn.BatchNorm1d(5), nn.BatchNorm1d(3)   # train mode: batch statistics
     z = torch.randn(4, 3)
-    norm1, norm2 = ours.first_norm.norm, ours.second_norm.norm   # eval: running stats 0 / 1
     reference = torch.relu(norm2(second(torch.relu(norm1(first(z[:, :, None]))))))
     torch.testing.assert_close(ours(z[:, None])[:, 0], reference.transpose(1, 2))
 
