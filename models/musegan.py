@@ -220,7 +220,8 @@ class MuseGAN(MusicGenerator):
         n = len(real)
         with torch.no_grad():
             fake = self(self.noise(n))
-        c_loss = critic_loss(self.critic_net(real), self.critic_net(fake))
+        scores = self.critic_net(torch.cat([real, fake]))    # one pass: the critic has no
+        c_loss = critic_loss(scores[:n], scores[n:])          # batch norm, rows independent
         penalty = gradient_penalty(self.critic_net, real, fake,
                                    torch.rand(n, device=real.device))
         opt_c.zero_grad()

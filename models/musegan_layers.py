@@ -104,7 +104,7 @@ class NormReLU(nn.Module):
         self.norm = nn.BatchNorm1d(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.relu(self.norm(x[None]))[0]
+        return torch.relu_(self.norm(x[None]))[0]
 
 
 class TemporalGenerator(nn.Module):

@@ -160,6 +160,16 @@ def test_critic_equals_the_papers_strided_convolutions() -> None:
     torch.testing.assert_close(ours(rolls), expected)
 
 
+def test_the_critic_scores_each_roll_alone_so_real_and_fake_share_one_pass() -> None:
+    """The training step scores real and fake phrases in one critic call: right only while
+    no layer mixes the rows of a batch (no batch norm: WGAN-GP forbids it anyway)."""
+    torch.manual_seed(0)
+    critic = Critic(n_tracks=2, n_bars=4, channels=4, octaves=2)
+    real, fake = torch.rand(3, 2, 4, 16, 24), torch.rand(5, 2, 4, 16, 24)
+    both = critic(torch.cat([real, fake]))
+    torch.testing.assert_close(both, torch.cat([critic(real), critic(fake)]))
+
+
 def test_temporal_generator_equals_the_papers_two_transposed_convolutions() -> None:
     torch.manual_seed(0)
     ours = TemporalGenerator(z_dim=3, hidden=5)
