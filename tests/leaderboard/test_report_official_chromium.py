@@ -86,6 +86,8 @@ def test_official_report_in_chromium(tmp_path):
     chromium(f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri(), timeout=90)
     pixels = imread(shot)[..., :3]
     assert pixels.std() > 0.05  # not a blank page
-    # the headline's best cell is green (#e6f4e6): the styled table is on screen
-    green = np.abs(pixels - np.array([0xE6, 0xF4, 0xE6]) / 255).max(axis=-1) < 0.02
-    assert green.sum() > 200
+    # the styled headline table is on screen: its cell borders (#ccc) draw lines across
+    # the page, one per row. (Not a best cell's green: the melody tracks, on top, have no
+    # model that wins beyond the intervals, so their tables have none.)
+    border = np.abs(pixels - np.array([0xCC, 0xCC, 0xCC]) / 255).max(axis=-1) < 0.004
+    assert (border.sum(axis=1) > 800).sum() >= 5
