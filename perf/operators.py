@@ -10,10 +10,20 @@ kernels that cost the time (``aten::mm``, ``aten::mkldnn_rnn_layer``,
 The profiler's own overhead (a few microseconds per operator) inflates small operators; the
 table says where the time goes, never how fast the model trains: throughput is measured
 without the profiler (:class:`~musebench.perf.throughput.ThroughputMeter`).
+
+Self times are summed from the profiler's raw events (:func:`self_times`), not from
+``key_averages()``: the two agree to the nanosecond (a test pins it), but ``key_averages``
+builds a Python object per event with its memory and stack records. For a model made of
+many small operators (the attention Melody RNN: a per-step attention loop) that made the
+profile the longest part of its cell: its two profiled batches (fp32, bf16) cost 46 s of
+the cell with ``key_averages`` and 12 s with :func:`self_times`, measured side by side on
+the 2-core AMD EPYC (loaded by two grid runs; 101 s and 67 s the whole cell).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import pytorch_lightning as pl
@@ -24,16 +34,55 @@ from torch.profiler import ProfilerActivity, profile
 TOP = 8
 
 
-def top_operators(events: Any, top: int = TOP) -> list[dict[str, Any]]:
-    """The ``top`` operators of ``events`` (a profiler's ``key_averages()``) by self time:
-    each its ``name``, ``self_ms`` (summed over the profiled batches), ``share`` of the
-    total self time and ``calls``."""
-    rows = [e for e in events if e.self_cpu_time_total > 0]
-    total = sum(e.self_cpu_time_total for e in rows) or 1.0
-    rows.sort(key=lambda e: e.self_cpu_time_total, reverse=True)
-    return [{"name": e.key, "self_ms": e.self_cpu_time_total / 1e3,
-             "share": e.self_cpu_time_total / total, "calls": int(e.count)}
-            for e in rows[:top]]
+def self_times(events: Iterable[Any]) -> dict[str, tuple[int, int]]:
+    """``name -> (self time in ns, calls)`` of the CPU events of a finished profile
+    (``profile.profiler.kineto_results.events()``).
+
+    An event's self time is its duration less that of the events directly inside it:
+    on each thread, events are nested intervals, so walking them by start time (the
+    longer first on a tie) with a stack of the open ones finds each event's parent. An
+    event directly inside one of the same name (an operator re-dispatching to itself) is
+    not counted as a call of its own.
+    """
+    by_thread: dict[int, list[tuple[int, int, str]]] = defaultdict(list)
+    for event in events:
+        if event.device_type() == torch.autograd.DeviceType.CPU:
+            start = event.start_ns()
+            by_thread[event.start_thread_id()].append(
+                (start, start + event.duration_ns(), event.name()))
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for intervals in by_thread.values():
+        intervals.sort(key=lambda i: (i[0], -i[1]))
+        open_events: list[list[Any]] = []  # [end, name, start, time of direct children]
+        for start, end, name in intervals:
+            while open_events and open_events[-1][0] <= start:
+                _close(open_events, totals)
+            open_events.append([end, name, start, 0])
+        while open_events:
+            _close(open_events, totals)
+    return {name: (ns, calls) for name, (ns, calls) in totals.items()}
+
+
+def _close(open_events: list[list[Any]], totals: dict[str, list[int]]) -> None:
+    """Close the innermost open event: add its self time and call to ``totals`` and its
+    duration to its parent's children."""
+    end, name, start, children = open_events.pop()
+    totals[name][0] += end - start - children
+    # an operator that re-dispatches to itself is one call (as key_averages counts)
+    totals[name][1] += not (open_events and open_events[-1][1] == name)
+    if open_events:
+        open_events[-1][3] += end - start
+
+
+def top_operators(times: dict[str, tuple[int, int]], top: int = TOP) -> list[dict[str, Any]]:
+    """The ``top`` operators of ``times`` (:func:`self_times`) by self time: each its
+    ``name``, ``self_ms`` (summed over the profiled batches), ``share`` of the total self
+    time and ``calls``."""
+    rows = [(name, ns, calls) for name, (ns, calls) in times.items() if ns > 0]
+    total = sum(ns for _, ns, _ in rows) or 1
+    rows.sort(key=lambda row: row[1], reverse=True)
+    return [{"name": name, "self_ms": ns / 1e6, "share": ns / total, "calls": calls}
+            for name, ns, calls in rows[:top]]
 
 
 class OperatorProfile(pl.Callback):
@@ -74,9 +123,9 @@ class OperatorProfile(pl.Callback):
         self.seen += 1
         if self._profiler is not None and self.seen == self.warmup + self.batches:
             self._profiler.__exit__(None, None, None)
-            events = self._profiler.key_averages()
-            self.operators = top_operators(events, self.top)
-            self.total_self_ms = sum(e.self_cpu_time_total for e in events) / 1e3
+            times = self_times(self._profiler.profiler.kineto_results.events())
+            self.operators = top_operators(times, self.top)
+            self.total_self_ms = sum(ns for ns, _ in times.values()) / 1e6
             self._profiler = None
             self.done = True
             trainer.should_stop = trainer.should_stop or self.stop_fit

@@ -7,10 +7,11 @@ import os
 from types import SimpleNamespace
 
 import pytest
+import torch
 
 from musebench.perf import models as perf_models
 from musebench.perf.contention import busy_processes
-from musebench.perf.operators import OperatorProfile, top_operators
+from musebench.perf.operators import OperatorProfile, self_times, top_operators
 
 
 def _alive(pid: int) -> bool:
@@ -34,12 +35,47 @@ def test_busy_processes_run_during_the_block_and_are_gone_after() -> None:
 
 
 def test_top_operators_by_self_time_with_shares() -> None:
-    events = [SimpleNamespace(key=name, self_cpu_time_total=us, count=calls)
-              for name, us, calls in [("aten::mm", 6000.0, 4), ("aten::add", 1000.0, 9),
-                                      ("aten::empty", 0.0, 3), ("aten::conv", 3000.0, 2)]]
-    top = top_operators(events, top=2)
+    times = {"aten::mm": (6_000_000, 4), "aten::add": (1_000_000, 9), "aten::empty": (0, 3),
+             "aten::conv": (3_000_000, 2)}
+    top = top_operators(times, top=2)
     assert [op["name"] for op in top] == ["aten::mm", "aten::conv"]
     assert top[0] == {"name": "aten::mm", "self_ms": 6.0, "share": 0.6, "calls": 4}
+
+
+def _event(name: str, start: int, end: int, thread: int = 1) -> SimpleNamespace:
+    return SimpleNamespace(name=lambda: name, start_ns=lambda: start,
+                           duration_ns=lambda: end - start, start_thread_id=lambda: thread,
+                           device_type=lambda: torch.autograd.DeviceType.CPU)
+
+
+def test_self_time_is_duration_less_direct_children_worked_by_hand() -> None:
+    """step [0, 100) holds mm [10, 40) and add [50, 70); that mm re-dispatches to mm
+    [11, 38) (one call), which holds empty [12, 15); a second step [0, 30) on another
+    thread is not inside the first."""
+    events = [_event("add", 50, 70), _event("step", 0, 100), _event("empty", 12, 15),
+              _event("mm", 10, 40), _event("mm", 11, 38), _event("step", 0, 30, thread=2)]
+    assert self_times(events) == {"step": (100 - 30 - 20 + 30, 2), "mm": (30 - 3, 1),
+                                  "empty": (3, 1), "add": (20, 1)}
+
+
+def test_self_times_agree_with_the_profilers_key_averages() -> None:
+    """One training batch of a small LSTM model: every operator's self time and calls
+    equal ``key_averages()``'s (which this module no longer calls, for its cost)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    lstm, head = torch.nn.LSTM(8, 16, batch_first=True), torch.nn.Linear(16, 4)
+    optimiser = torch.optim.Adam([*lstm.parameters(), *head.parameters()])
+    with profile(activities=[ProfilerActivity.CPU]) as profiled:
+        loss = head(lstm(torch.randn(3, 20, 8))[0]).square().mean()
+        loss.backward()
+        optimiser.step()
+    times = self_times(profiled.profiler.kineto_results.events())
+    reference = {e.key: (e.self_cpu_time_total, e.count) for e in profiled.key_averages()}
+    assert set(times) == set(reference) and len(times) > 10
+    for name, (ns, calls) in times.items():
+        assert calls == reference[name][1], name
+        assert ns / 1e3 == pytest.approx(reference[name][0], abs=1e-3), name
 
 
 def test_operator_profile_refuses_an_empty_window() -> None:
