@@ -240,7 +240,7 @@ def table(result: dict[str, Any]) -> str:
     header = (f"{'model':<15} {'preset':<8} {'data':<8} {'fp32 smp/s':>10} {'steps/s':>9} "
               f"{'bf16 smp/s':>10} {'bf16/fp32':>9} {'GFLOP/s':>8} {'%peak':>6} "
               f"{'bf16 %pk':>8} {'peak MB':>8} {'gen bar/s':>9} {'set bar/s':>9} {'ddp2/1':>7} "
-              f"{'busy/idle':>9}")
+              f"{'busy/idle':>9} {'cell s':>6}")
     lines = [header, "-" * len(header)]
     for model, presets in result["models"].items():
         for preset, cell in presets.items():
@@ -266,7 +266,8 @@ def table(result: dict[str, Any]) -> str:
                 f"{_number(cell.get('generate', {}).get('bars_per_s')):>9} "
                 f"{_number(cell.get('generate_set', {}).get('bars_per_s')):>9} "
                 f"{_number(ddp.get('ddp_over_single')) if 'error' not in ddp else 'error':>7} "
-                f"{_number(cell.get('busy_over_idle'), digits=2):>9}")
+                f"{_number(cell.get('busy_over_idle'), digits=2):>9} "
+                f"{_number(cell.get('cell_seconds'), digits=0):>6}")
     return "\n".join(lines)
 
 

@@ -14,7 +14,9 @@ model as initialised (a step costs what a trained model's does, but where a mode
 long its samples are, such as C-RNN-GAN's note durations, an untrained model's bars are few:
 its bars/s says little, its samples/s is given too). A model whose
 config trains 0 epochs (it learns in ``fit_statistics``) is measured on generation only.
-Rank 0 writes the figures as JSON to ``--out``.
+Rank 0 writes the figures as JSON to ``--out``, with ``cell_seconds``: the cell's wall
+time, data set-up to the last generated sample (what the cell adds to ``make perf``'s
+minutes).
 
 Several ``--model`` names are measured in turn in one process (``--out`` an existing
 folder: one ``<model>.json`` each as it finishes, an exception its ``error``): ``make perf`` pays the imports once. Each
@@ -284,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.model) > 1 and not folder:
         parser.error(f"--out {args.out}: several models need an existing folder")
     for model in args.model:
+        started = time.perf_counter()
         try:
             cell = measure_cell(model, args.preset, args.precision, args.devices,
                                 args.strategy, args.warmup, args.steps, args.generate,
@@ -293,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             cell = {"error": f"{type(error).__name__}: {error}"}
         if cell is not None:
+            cell["cell_seconds"] = time.perf_counter() - started
             write_atomically(args.out / f"{model}.json" if folder else args.out,
                              json.dumps(cell, indent=1))
     return 0

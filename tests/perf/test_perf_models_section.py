@@ -37,6 +37,7 @@ def test_one_model_cell_gives_every_figure_and_ratio(monkeypatch: pytest.MonkeyP
     assert math.isclose(cell["bf16_over_fp32"], cell["train"]["bf16-mixed"]["samples_per_s"]
                         / cell["train"]["32-true"]["samples_per_s"])
     assert cell["generate"]["n"] == 1 and cell["generate"]["bars_per_s"] > 0
+    assert cell["cell_seconds"] > cell["generate"]["n"] / cell["generate"]["samples_per_s"]
     assert cell["ddp"]["world_size"] == 2
     assert math.isclose(cell["ddp"]["ddp_over_single"], cell["ddp"]["samples_per_s"]
                         / cell["train"]["32-true"]["samples_per_s"])
