@@ -8,8 +8,9 @@ the busy/idle ratio (training beside one competing busy process), the minutes of
 steps the standard budget buys at the fp32 rate (equal budgets read equal minutes) and the
 top operators by self time of a profiled training step. This module turns it into a table
 (Markdown or HTML) with the machine and its measured matmul peaks above it, and a table of
-the top operators, so the report shows what each model costs next to what it scores, and
-where the time goes.
+the top operators (on each bf16-mixed row, where the profiled batch's time moved from
+fp32: why bf16 gains or loses there), so the report shows what each model costs next to
+what it scores, and where the time goes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ HEADER: tuple[str, ...] = (
     "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
     "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle", "budget min (fp32)",
 )
-OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time")
+OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time",
+                                     "vs fp32 (self ms of one batch)")
 #: Operators shown per profiled cell.
 OPERATORS_SHOWN = 4
 
@@ -65,6 +67,17 @@ def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
     ]
 
 
+def change_text(change: dict[str, Any]) -> str:
+    """A :func:`~musebench.perf.operators.precision_change` in words: ``total 284 -> 310 ms:
+    aten::copy_ +40.0, aten::mm -15.0`` (self ms of one profiled batch)."""
+    def ms(value: float | None) -> str:
+        return "-" if value is None else f"{value:.0f}"
+
+    moved = ", ".join(f"{op['name']} {op['other_ms'] - op['base_ms']:+.1f}"
+                      for op in change["operators"])
+    return f"total {ms(change['base_ms'])} -> {ms(change['other_ms'])} ms: {moved}"
+
+
 def models_section(perf: dict[str, Any]) -> dict[str, Any]:
     """The ``perf_models`` section of a whole perf JSON (or ``perf`` itself if it is one)."""
     return perf if "models" in perf else perf.get("perf_models", {})
@@ -80,10 +93,13 @@ def performance_rows(perf: dict[str, Any]) -> list[list[str]]:
 
 def operator_rows(perf: dict[str, Any]) -> list[list[str]]:
     """One row of :data:`OPERATOR_HEADER` per profiled (model, preset, precision): the top
-    :data:`OPERATORS_SHOWN` operators with their share of the profiled self time."""
+    :data:`OPERATORS_SHOWN` operators with their share of the profiled self time and, on a
+    bf16-mixed row, where the batch's time moved from fp32: why bf16 gains or loses."""
     return [[model, preset, precision,
              ", ".join(f"{op['name']} {_format(100 * op['share'])}%"
-                       for op in profiled.get("top", [])[:OPERATORS_SHOWN])]
+                       for op in profiled.get("top", [])[:OPERATORS_SHOWN]),
+             change_text(cell["bf16_change"])
+             if precision == "bf16-mixed" and "bf16_change" in cell else "-"]
             for model, presets in models_section(perf).get("models", {}).items()
             for preset, cell in presets.items()
             for precision, profiled in cell.get("profile", {}).items()]

@@ -52,8 +52,10 @@ from typing import Any
 import torch
 
 from musebench.experiments.config import load_config
+from musebench.leaderboard.performance import change_text
 from musebench.models import MODELS
 from musebench.perf.flops import matmul_peak
+from musebench.perf.operators import precision_change
 from musebench.perf.throughput_cell import trains
 from musebench.util import finite
 
@@ -214,8 +216,10 @@ def best_peak(measurements: list[dict[str, Any]]) -> dict[str, Any]:
 
 def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
     """Put the FLOP/s fraction of the peak (bf16-mixed: the faster of the bf16 and fp32
-    peaks) into each precision's figures, and the bf16/fp32
-    and busy/idle training throughput ratios into the cell."""
+    peaks) into each precision's figures, the bf16/fp32 and busy/idle training throughput
+    ratios into the cell, and where both precisions were profiled, where the profiled
+    batch's time moved from fp32 to bf16 (``bf16_change``,
+    :func:`~musebench.perf.operators.precision_change`)."""
     train = cell.get("train", {})
     for precision, figures in train.items():
         # bf16-mixed runs some work in fp32 and may fall back to fp32 kernels (a CPU without
@@ -229,6 +233,9 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
+    profiles = cell.get("profile", {})
+    if all(p in profiles for p in ("32-true", "bf16-mixed")):
+        cell["bf16_change"] = precision_change(profiles["32-true"], profiles["bf16-mixed"])
 
 
 def _number(value: float | None, scale: float = 1.0, digits: int = 1) -> str:
@@ -273,15 +280,19 @@ def table(result: dict[str, Any]) -> str:
 
 def operators_table(result: dict[str, Any], top: int = 4) -> str:
     """The ``top`` operators by self time of every profiled cell and precision, one line
-    each: model, preset, precision, then ``name share%`` pairs."""
+    each: model, preset, precision, then ``name share%`` pairs; a bf16-mixed line ends with
+    where the batch's time moved from fp32 (:func:`change_text`)."""
     lines = ["top operators by self time (share of the profiled batches' self time):"]
     for model, presets in result["models"].items():
         for preset, cell in presets.items():
             for precision, profiled in cell.get("profile", {}).items():
                 operators = ", ".join(f"{op['name']} {100 * op['share']:.0f}%"
                                       for op in profiled.get("top", [])[:top])
+                if precision == "bf16-mixed" and "bf16_change" in cell:
+                    operators += f"; vs fp32: {change_text(cell['bf16_change'])}"
                 lines.append(f"{model:<15} {preset:<8} {precision:<10} {operators}")
     return "\n".join(lines)
+
 
 
 def ddp_unavailable(device: str) -> str | None:

@@ -30,8 +30,9 @@ import pytorch_lightning as pl
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-#: Operators kept per profile.
-TOP = 8
+#: Operators kept per profile: enough that an operator's time can be followed from one
+#: precision's profile to the other's (:func:`precision_change`).
+TOP = 25
 
 
 def self_times(events: Iterable[Any]) -> dict[str, tuple[int, int]]:
@@ -83,6 +84,23 @@ def top_operators(times: dict[str, tuple[int, int]], top: int = TOP) -> list[dic
     rows.sort(key=lambda row: row[1], reverse=True)
     return [{"name": name, "self_ms": ns / 1e6, "share": ns / total, "calls": calls}
             for name, ns, calls in rows[:top]]
+
+
+def precision_change(base: dict[str, Any], other: dict[str, Any],
+                     shown: int = 3) -> dict[str, Any]:
+    """Where one profiled batch's time moved from ``base`` to ``other`` (two
+    :meth:`OperatorProfile.result` of the same batch size, e.g. fp32 and bf16-mixed): the
+    total self ms of each and the ``shown`` operators whose self ms changed most, each as
+    ``{"name", "base_ms", "other_ms"}`` (an operator missing from one profile's top
+    operators counts 0 ms there). This is why bf16-mixed gains or loses on a machine:
+    casts (``aten::copy_``) added, a kernel that runs slower or faster in bf16."""
+    before = {op["name"]: op["self_ms"] for op in base.get("top", [])}
+    after = {op["name"]: op["self_ms"] for op in other.get("top", [])}
+    moved = sorted(before.keys() | after.keys(),
+                   key=lambda name: (-abs(after.get(name, 0.0) - before.get(name, 0.0)), name))
+    return {"base_ms": base.get("total_self_ms"), "other_ms": other.get("total_self_ms"),
+            "operators": [{"name": name, "base_ms": before.get(name, 0.0),
+                           "other_ms": after.get(name, 0.0)} for name in moved[:shown]]}
 
 
 class OperatorProfile(pl.Callback):

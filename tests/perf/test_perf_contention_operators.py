@@ -11,7 +11,12 @@ import torch
 
 from musebench.perf import models as perf_models
 from musebench.perf.contention import busy_processes
-from musebench.perf.operators import OperatorProfile, self_times, top_operators
+from musebench.perf.operators import (
+    OperatorProfile,
+    precision_change,
+    self_times,
+    top_operators,
+)
 
 
 def _alive(pid: int) -> bool:
@@ -78,6 +83,23 @@ def test_self_times_agree_with_the_profilers_key_averages() -> None:
         assert ns / 1e3 == pytest.approx(reference[name][0], abs=1e-3), name
 
 
+def test_precision_change_ranks_operators_by_how_far_their_time_moved() -> None:
+    """fp32: mm 10, add 4, tanh 2 ms; bf16: mm 6, copy_ 5 (not in fp32's list: 0 there),
+    add 4.5 (tanh not listed: 0): moves -4, +5, +0.5, -2 -> copy_, mm, tanh."""
+    fp32 = {"total_self_ms": 16.0, "top": [{"name": "aten::mm", "self_ms": 10.0},
+                                           {"name": "aten::add", "self_ms": 4.0},
+                                           {"name": "aten::tanh", "self_ms": 2.0}]}
+    bf16 = {"total_self_ms": 15.5, "top": [{"name": "aten::mm", "self_ms": 6.0},
+                                           {"name": "aten::copy_", "self_ms": 5.0},
+                                           {"name": "aten::add", "self_ms": 4.5}]}
+    change = precision_change(fp32, bf16)
+    assert change["base_ms"] == 16.0 and change["other_ms"] == 15.5
+    assert change["operators"] == [
+        {"name": "aten::copy_", "base_ms": 0.0, "other_ms": 5.0},
+        {"name": "aten::mm", "base_ms": 10.0, "other_ms": 6.0},
+        {"name": "aten::tanh", "base_ms": 2.0, "other_ms": 0.0}]
+
+
 def test_operator_profile_refuses_an_empty_window() -> None:
     with pytest.raises(ValueError, match="batches"):
         OperatorProfile(warmup=1, batches=0)
@@ -88,11 +110,18 @@ def test_busy_over_idle_ratio_and_operator_lines() -> None:
             "train_busy": {"busy_processes": 1, "samples_per_s": 9.0},
             "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.5},
                                             {"name": "aten::add", "share": 0.25}]}}}
+    cell["profile"]["bf16-mixed"] = {"total_self_ms": 9.0, "top": [
+        {"name": "aten::mm", "share": 0.5, "self_ms": 4.5}]}
+    cell["profile"]["32-true"]["total_self_ms"] = 8.0
+    for op, ms in zip(cell["profile"]["32-true"]["top"], (4.0, 2.0), strict=True):
+        op["self_ms"] = ms
     perf_models.add_ratios(cell, {"peak_fp32": 1.0, "peak_bf16": 1.0})
     assert cell["busy_over_idle"] == 0.45
     lines = perf_models.operators_table({"models": {"m": {"standard": cell}}}).splitlines()
     assert lines[1].split() == ["m", "standard", "32-true", "aten::mm", "50%,", "aten::add",
                                 "25%"]
+    assert lines[2].endswith("aten::mm 50%; vs fp32: total 8 -> 9 ms: aten::add -2.0, "
+                             "aten::mm +0.5")
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")

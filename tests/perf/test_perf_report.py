@@ -39,7 +39,12 @@ PERF = {
                 "busy_over_idle": 0.5,
                 "generate_set": {"bars_per_s": 1234.0},
                 "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.625},
-                                                {"name": "aten::add", "share": 0.125}]}},
+                                                {"name": "aten::add", "share": 0.125}]},
+                            "bf16-mixed": {"top": [{"name": "aten::mm", "share": 0.5},
+                                                   {"name": "aten::copy_", "share": 0.25}]}},
+                "bf16_change": {"base_ms": 8.0, "other_ms": 12.0, "operators": [
+                    {"name": "aten::copy_", "base_ms": 0.0, "other_ms": 3.0},
+                    {"name": "aten::add", "base_ms": 1.0, "other_ms": 0.4}]},
             }},
             "counts": {"smoke": {"dataset": "fixture", "trains": False, "train": {},
                                  "generate": {"bars_per_s": 9000.0}}},
@@ -66,8 +71,16 @@ def test_rows_carry_throughput_ratios_memory_and_reasons() -> None:
 def test_the_top_operators_follow_the_table() -> None:
     markdown = to_markdown([], performance=PERF)
     assert "## Performance: operators" in markdown
-    assert "| tinylstm | standard | 32-true | aten::mm 62.5%, aten::add 12.5% |" in markdown
+    assert "| tinylstm | standard | 32-true | aten::mm 62.5%, aten::add 12.5% | - |" in markdown
     assert "<td>aten::mm 62.5%, aten::add 12.5%</td>" in to_html([], performance=PERF)
+
+
+def test_the_bf16_operator_row_says_where_the_batch_time_moved_from_fp32() -> None:
+    """Why bf16 gains or loses, from the two profiles: total self ms, then the operators
+    that moved most, signed (casts added, a kernel slower or faster)."""
+    markdown = to_markdown([], performance=PERF)
+    assert ("| tinylstm | standard | bf16-mixed | aten::mm 50%, aten::copy_ 25% | "
+            "total 8 -> 12 ms: aten::copy_ +3.0, aten::add -0.6 |") in markdown
 
 
 def test_markdown_and_html_reports_end_with_the_performance_section() -> None:
