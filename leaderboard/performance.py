@@ -4,7 +4,9 @@
 ``perf_models`` section (:mod:`musebench.perf.models`) holds, per model and
 preset, training throughput at each precision, FLOP/s as a fraction of the machine's matmul
 peak, peak memory, generation bars/s (also of the preset's own sample set), the DDP ratio,
-the busy/idle ratio (training beside one competing busy process), the minutes of training
+the busy/idle ratio (training beside one competing busy process) and the same two windows
+at one thread over the idle one (does the model train better on fewer threads, alone or on
+a shared machine?), the minutes of training
 steps the standard budget buys at the fp32 rate (equal budgets read equal minutes) and the
 top operators by self time of a profiled training step. This module turns it into a table
 (Markdown or HTML) with the machine and its measured matmul peaks above it, and a table of
@@ -22,7 +24,8 @@ from musebench.leaderboard.sections import section_html, section_markdown
 HEADER: tuple[str, ...] = (
     "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
     "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
-    "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle", "budget min (fp32)",
+    "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle", "1 thread/idle",
+    "1 thread busy/idle", "budget min (fp32)",
 )
 OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time",
                                      "vs fp32 (self ms of one batch)")
@@ -63,6 +66,8 @@ def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
         "error" if "error" in ddp else _format(ddp.get("ddp_over_single")),
         _format(cell.get("generate_set", {}).get("bars_per_s")),
         _format(cell.get("busy_over_idle")),
+        _format(cell.get("one_thread_over_idle")),
+        _format(cell.get("one_thread_busy_over_idle")),
         _format(cell.get("budget", {}).get("fp32_minutes")),
     ]
 

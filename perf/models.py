@@ -9,7 +9,9 @@ for all the models of a preset, :func:`run_cells`) measures:
   tokens, 16 per MidiNet bar; padding excluded), the median of the rates of the timed
   batches after a warm-up, through a real Lightning ``Trainer.fit`` (data loader, collate,
   ``training_step`` with manual GAN optimisation, backward, optimiser), at ``32-true`` and
-  ``bf16-mixed``, and at ``32-true`` beside one competing busy process (busy/idle);
+  ``bf16-mixed``, and at ``32-true`` beside one competing busy process (busy/idle), and
+  both again at one thread where more are used (1 thread idle and busy over all idle: the
+  evidence for the thread count a model should train with, idle and on a shared machine);
 - the top operators of a profiled training batch by self time, per precision;
 - achieved FLOP/s: matmul FLOPs of one fp32 training batch (``FlopCounterMode`` plus analytic
   formulas for the fused LSTM kernels it misses, :mod:`musebench.perf.flops`) times
@@ -217,7 +219,8 @@ def best_peak(measurements: list[dict[str, Any]]) -> dict[str, Any]:
 def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
     """Put the FLOP/s fraction of the peak (bf16-mixed: the faster of the bf16 and fp32
     peaks) into each precision's figures, the bf16/fp32 and busy/idle training throughput
-    ratios into the cell, and where both precisions were profiled, where the profiled
+    ratios into the cell (and, where the one-thread windows ran, one thread idle and busy
+    over all threads idle), and where both precisions were profiled, where the profiled
     batch's time moved from fp32 to bf16 (``bf16_change``,
     :func:`~musebench.perf.operators.precision_change`)."""
     train = cell.get("train", {})
@@ -227,9 +230,12 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
         peak = (max(peaks["peak_bf16"], peaks["peak_fp32"]) if precision.startswith("bf16")
                 else peaks["peak_fp32"])
         figures["fraction_of_peak"] = ratio(figures.get("achieved_flops_per_s"), peak)
-    if "train_busy" in cell:
-        cell["busy_over_idle"] = ratio(cell["train_busy"].get("samples_per_s"),
-                                       train.get("32-true", {}).get("samples_per_s"))
+    idle = train.get("32-true", {}).get("samples_per_s")
+    for window, key in (("train_busy", "busy_over_idle"),
+                        ("train_one_thread", "one_thread_over_idle"),
+                        ("train_one_thread_busy", "one_thread_busy_over_idle")):
+        if window in cell:
+            cell[key] = ratio(cell[window].get("samples_per_s"), idle)
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
@@ -247,7 +253,7 @@ def table(result: dict[str, Any]) -> str:
     header = (f"{'model':<15} {'preset':<8} {'data':<8} {'fp32 smp/s':>10} {'steps/s':>9} "
               f"{'bf16 smp/s':>10} {'bf16/fp32':>9} {'GFLOP/s':>8} {'%peak':>6} "
               f"{'bf16 %pk':>8} {'peak MB':>8} {'gen bar/s':>9} {'set bar/s':>9} {'ddp2/1':>7} "
-              f"{'busy/idle':>9} {'cell s':>6}")
+              f"{'busy/idle':>9} {'1thr/idle':>9} {'1thr busy':>9} {'cell s':>6}")
     lines = [header, "-" * len(header)]
     for model, presets in result["models"].items():
         for preset, cell in presets.items():
@@ -274,6 +280,8 @@ def table(result: dict[str, Any]) -> str:
                 f"{_number(cell.get('generate_set', {}).get('bars_per_s')):>9} "
                 f"{_number(ddp.get('ddp_over_single')) if 'error' not in ddp else 'error':>7} "
                 f"{_number(cell.get('busy_over_idle'), digits=2):>9} "
+                f"{_number(cell.get('one_thread_over_idle'), digits=2):>9} "
+                f"{_number(cell.get('one_thread_busy_over_idle'), digits=2):>9} "
                 f"{_number(cell.get('cell_seconds'), digits=0):>6}")
     return "\n".join(lines)
 

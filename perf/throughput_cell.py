@@ -5,7 +5,8 @@ builds the preset's model and data exactly as a bench run does (config, codec, d
 ``fit_statistics``), then for each ``--precision`` trains a fresh model (same seed) through a
 Lightning Trainer for ``--warmup`` + 1 FLOP-counted + ``--steps`` timed batches (fewer once
 they took ``--max-seconds``; :class:`~musebench.perf.throughput.ThroughputMeter`), in the
-same fit followed by the ``--busy`` window (``32-true``) and the ``--profile`` batches
+same fit followed by the ``--busy`` window (``32-true``; with it, where the process runs
+more than one thread, the idle and busy windows at one thread) and the ``--profile`` batches
 (:class:`~musebench.perf.phases.Phases`), with validation, checkpoints and logging off so
 only training is measured; then, where the preset states a ``train_timesteps`` budget, the
 minutes of training that budget buys at the fp32 rate (``budget``: equal budgets should
@@ -34,7 +35,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,14 +108,17 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
     (:class:`~musebench.perf.phases.Phases`): ``warmup`` batches, one FLOP-counted (with
     ``count_flops``, in one process), up to ``steps`` timed (at least 3, at most
     ``max_seconds`` once 3 are timed); then, with ``busy``, the same window beside that many
-    competing busy processes (after the one untimed batch every window starts with); then,
-    with ``profile``, the next that many batches under the profiler.
+    competing busy processes (after the one untimed batch every window starts with), and
+    where this process runs more than one thread, the idle and the busy window again at
+    one thread (:func:`one_thread`: whether fewer threads would serve the model better,
+    idle or on a shared machine); then, with ``profile``, the next that many batches under
+    the profiler.
 
     Returns:
         ``{"train": ...}``: :meth:`ThroughputMeter.result` plus ``peak_memory_bytes`` (of the
         idle window), ``world_size`` and ``threads``; ``train_busy`` (the same, with
-        ``busy_processes``) and ``profile`` (:meth:`OperatorProfile.result`) when asked for;
-        ``is_global_zero``.
+        ``busy_processes``), ``train_one_thread`` and ``train_one_thread_busy`` (the same)
+        and ``profile`` (:meth:`OperatorProfile.result`) when asked for; ``is_global_zero``.
     """
     single = devices == 1
     parts: dict[str, Any] = {}
@@ -127,6 +132,11 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
             parts["busy"] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
                                             max_seconds=max_seconds, stop_fit=False)
             phases.append((parts["busy"], lambda: busy_processes(busy)))
+        if busy and single and torch.get_num_threads() > 1:
+            for name, competing in (("one_thread", 0), ("one_thread_busy", busy)):
+                parts[name] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
+                                              max_seconds=max_seconds, stop_fit=False)
+                phases.append((parts[name], lambda c=competing: one_thread(c)))
         if profile and single:
             parts["profile"] = OperatorProfile(warmup=0, batches=profile, stop_fit=False)
             phases.append((parts["profile"], None))
@@ -143,9 +153,26 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
         "is_global_zero": trainer.is_global_zero}
     if "busy" in parts:
         result["train_busy"] = {"busy_processes": busy, **parts["busy"].result(), **common}
+    for name, competing in (("one_thread", 0), ("one_thread_busy", busy)):
+        if name in parts:
+            result[f"train_{name}"] = {"busy_processes": competing, **parts[name].result(),
+                                       "world_size": trainer.world_size, "threads": 1}
     if "profile" in parts:
         result["profile"] = parts["profile"].result()
     return result
+
+
+@contextmanager
+def one_thread(busy: int = 0) -> Iterator[None]:
+    """torch on one thread for the block (the thread count restored after), beside ``busy``
+    competing busy processes (:func:`~musebench.perf.contention.busy_processes`)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with busy_processes(busy):
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def with_flops(figures: dict[str, Any], measured: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -216,7 +243,8 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
         sample_set: also time the preset's own sample set (its config's ``generate``
             section: ``n`` and the other options), as ``generate_set``.
         busy: competing busy processes (:func:`~musebench.perf.contention.busy_processes`)
-            beside a second ``32-true`` training measurement, ``train_busy`` (0: none).
+            beside a second ``32-true`` training measurement, ``train_busy``, and the idle
+            and busy windows again at one thread, ``train_one_thread(_busy)`` (0: none).
         profile: training batches profiled per precision (``profile``, 0: none).
         max_seconds: a timed window ends after this long once 3 batches are timed.
     """
@@ -242,8 +270,9 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
             if not result["is_global_zero"]:
                 return None
             cell["train"][precision] = with_flops(result["train"], cell["train"])
-            if "train_busy" in result:
-                cell["train_busy"] = result["train_busy"]
+            for window in ("train_busy", "train_one_thread", "train_one_thread_busy"):
+                if window in result:
+                    cell[window] = result[window]
             if "profile" in result:
                 cell.setdefault("profile", {})[precision] = result["profile"]
         fp32 = cell["train"].get("32-true", {})

@@ -108,6 +108,8 @@ def test_operator_profile_refuses_an_empty_window() -> None:
 def test_busy_over_idle_ratio_and_operator_lines() -> None:
     cell = {"train": {"32-true": {"samples_per_s": 20.0}},
             "train_busy": {"busy_processes": 1, "samples_per_s": 9.0},
+            "train_one_thread": {"busy_processes": 0, "samples_per_s": 16.0},
+            "train_one_thread_busy": {"busy_processes": 1, "samples_per_s": 15.0},
             "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.5},
                                             {"name": "aten::add", "share": 0.25}]}}}
     cell["profile"]["bf16-mixed"] = {"total_self_ms": 9.0, "top": [
@@ -117,6 +119,7 @@ def test_busy_over_idle_ratio_and_operator_lines() -> None:
         op["self_ms"] = ms
     perf_models.add_ratios(cell, {"peak_fp32": 1.0, "peak_bf16": 1.0})
     assert cell["busy_over_idle"] == 0.45
+    assert (cell["one_thread_over_idle"], cell["one_thread_busy_over_idle"]) == (0.8, 0.75)
     lines = perf_models.operators_table({"models": {"m": {"standard": cell}}}).splitlines()
     assert lines[1].split() == ["m", "standard", "32-true", "aten::mm", "50%,", "aten::add",
                                 "25%"]

@@ -11,8 +11,9 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from musebench.experiments.trainer import usable_cores
 from musebench.perf.phases import Phases
-from musebench.perf.throughput_cell import measure_cell
+from musebench.perf.throughput_cell import measure_cell, one_thread
 
 
 class Counting:
@@ -96,3 +97,35 @@ def test_a_cell_with_a_time_step_budget_says_how_many_minutes_it_buys(monkeypatc
     assert budget["fp32_minutes"] == pytest.approx(budget_minutes(
         5000, budget["timesteps_per_epoch"], budget["batches_per_epoch"],
         budget["fp32_batches_per_s"]))
+
+
+def test_one_thread_runs_the_block_on_one_thread_and_restores_the_count() -> None:
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with one_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError), one_thread():
+            raise RuntimeError("a failed window")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(saved)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(usable_cores() < 2, reason="the one-thread windows need 2 cores")
+def test_a_cell_on_two_threads_measures_one_thread_idle_and_busy_too() -> None:
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        cell = measure_cell("pianoroll_lstm", "smoke", ["32-true"], warmup=0, steps=20,
+                            busy=1, max_seconds=0.0)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(saved)
+    assert cell["train"]["32-true"]["threads"] == 2
+    alone, shared = cell["train_one_thread"], cell["train_one_thread_busy"]
+    assert (alone["busy_processes"], shared["busy_processes"]) == (0, 1)
+    assert alone["batches_timed"] == shared["batches_timed"] == 3
+    assert alone["samples_per_s"] > 0 and shared["samples_per_s"] > 0

@@ -36,7 +36,8 @@ PERF = {
                 "dataset": "fixture", "batch_size": 8, "trains": True,
                 "train": {"32-true": {"samples_per_s": 80.0}},
                 "train_busy": {"busy_processes": 1, "samples_per_s": 40.0},
-                "busy_over_idle": 0.5,
+                "busy_over_idle": 0.5, "one_thread_over_idle": 0.75,
+                "one_thread_busy_over_idle": 0.7,
                 "generate_set": {"bars_per_s": 1234.0},
                 "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.625},
                                                 {"name": "aten::add", "share": 0.125}]},
@@ -65,6 +66,9 @@ def test_rows_carry_throughput_ratios_memory_and_reasons() -> None:
     assert rows["counts", "smoke"]["generation bars/s"] == "9000"
     assert "skipped: set MUSEBENCH_DATA" in rows["needsdata", "standard"].values()
     assert rows["tinylstm", "standard"]["busy/idle"] == "0.5"
+    assert rows["tinylstm", "standard"]["1 thread/idle"] == "0.75"
+    assert rows["tinylstm", "standard"]["1 thread busy/idle"] == "0.7"
+    assert rows["tinylstm", "smoke"]["1 thread/idle"] == "-"
     assert rows["tinylstm", "standard"]["sample set bars/s"] == "1234"
 
 
