@@ -109,10 +109,10 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
     ``count_flops``, in one process), up to ``steps`` timed (at least 3, at most
     ``max_seconds`` once 3 are timed); then, with ``busy``, the same window beside that many
     competing busy processes (after the one untimed batch every window starts with), and
-    where this process runs more than one thread, the idle and the busy window again at
-    one thread (:func:`one_thread`: whether fewer threads would serve the model better,
-    idle or on a shared machine); then, with ``profile``, the next that many batches under
-    the profiler.
+    where this process trains on a CPU with more than one thread, the idle and the busy
+    window again at one thread (:func:`one_thread`: whether fewer threads would serve the
+    model better, idle or on a shared machine); then, with ``profile``, the next that many
+    batches under the profiler.
 
     Returns:
         ``{"train": ...}``: :meth:`ThroughputMeter.result` plus ``peak_memory_bytes`` (of the
@@ -132,7 +132,7 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
             parts["busy"] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
                                             max_seconds=max_seconds, stop_fit=False)
             phases.append((parts["busy"], lambda: busy_processes(busy)))
-        if busy and single and torch.get_num_threads() > 1:
+        if busy and single and torch.get_num_threads() > 1 and not torch.cuda.is_available():
             for name, competing in (("one_thread", 0), ("one_thread_busy", busy)):
                 parts[name] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
                                               max_seconds=max_seconds, stop_fit=False)
