@@ -20,7 +20,8 @@ the condition the official grid runs in, and proposes the budget that takes ``--
   such as C-RNN-GAN's MLE pre-training); the minutes of the whole budget ``B``,
   ``(c + B / r) / 60``; the budget that takes ``M`` minutes, ``r (60 M - c)`` (none where
   the fixed cost alone takes longer), rounded to whole epochs where it is at least one (the bench trains whole epochs, each a share of
-  its batches).
+  its batches); flagged as unreliable (``warning``) where the longer run's extra seconds
+  are under :data:`MIN_SPREAD` of the shorter run's.
 
 Each entry of ``--out`` records how it was made (CPU, time, settings) and is written as its
 cell's last run ends (a calibration stopped part-way keeps what it measured); a run
@@ -52,6 +53,12 @@ from musebench.util import cpu_name, strict_json, write_atomically
 
 OUT = Path(__file__).resolve().parent / "calibration.json"
 FRACTIONS = (1 / 16, 1 / 8)
+#: The longer run's extra seconds, as a share of the shorter run's, under which the rate
+#: is flagged: the biaxial LSTM's classical cell (2026-12-03) measured 13,858 and 27,716
+#: time steps (two batches or so of 2,048-step pieces) in 112.4 and 121.0 s; the 8.5 s
+#: between them gave 1,622 steps/s, and the budget proposed from it trained for about 20
+#: minutes at ~800 steps/s instead of 9.
+MIN_SPREAD = 0.25
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,13 @@ def figures(points: list[tuple[int, float]], budget: int, per_epoch: int | None,
     steps = rate * (60 * minutes - fixed)
     if per_epoch and steps >= per_epoch:
         steps = round(steps / per_epoch) * per_epoch
-    return {"points": [[b1, t1], [b2, t2]], "timesteps_per_s": rate, "fixed_seconds": fixed,
+    weak = t2 - t1 < MIN_SPREAD * t1
+    warning = {"warning": f"the longer run's {b2 - b1:,} more steps took {t2 - t1:.1f} s, under "
+                          f"{MIN_SPREAD:.0%} of the shorter run's {t1:.1f} s: the rate rests on "
+                          "a few batches beside the fixed cost; calibrate this cell again "
+                          "with larger --fractions"} if weak else {}
+    return {**warning, "points": [[b1, t1], [b2, t2]], "timesteps_per_s": rate,
+            "fixed_seconds": fixed,
             "timesteps_per_epoch": per_epoch, "budget": budget,
             "budget_minutes": (fixed + budget / rate) / 60,
             # none where the fixed cost alone takes the target's minutes
@@ -211,6 +224,8 @@ def table(results: list[dict[str, Any]]) -> str:
             continue
         proposed = ("none: its fixed cost alone is longer" if r["proposed"] is None
                     else f"{r['proposed']:,}")
+        if "warning" in r:
+            proposed += f" (unreliable: {r['warning']})"
         lines.append(f"{head} {r['timesteps_per_s']:,.0f} | {r['fixed_seconds']:.0f} | "
                      f"{r['budget']:,} | {r['budget_minutes']:.1f} | {proposed} |")
     return "\n".join(lines)

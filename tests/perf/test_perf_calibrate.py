@@ -47,6 +47,17 @@ def test_two_runs_give_a_rate_a_fixed_cost_the_budgets_minutes_and_a_proposal():
                                              9.0)["error"]
 
 
+def test_a_rate_resting_on_a_few_seconds_beside_the_fixed_cost_is_flagged():
+    """The biaxial LSTM's classical calibration: 8.6 s between runs of 112.4 s and 121.0 s
+    (under a quarter of 112.4) is flagged, and the table says so; 20 s beside 40 s is not."""
+    weak = calibrate.figures([(13_858, 112.435), (27_716, 120.977)], 221_725, None, 9.0)
+    assert "calibrate this cell again" in weak["warning"]
+    assert weak["proposed"] > 0  # still proposed, with the flag beside it
+    assert "unreliable" in calibrate.table([{"track": "classical", "dataset": "classical",
+                                             "model": "biaxial", **weak}])
+    assert "warning" not in calibrate.figures([(50_000, 40.0), (100_000, 60.0)], 1, None, 9.0)
+
+
 def test_the_command_trains_the_cells_view_and_length_on_the_measured_share(tmp_path):
     plan = calibrate.Plan("classical", "classical", "m", "full", 2048, 10, 5, score_beats=16)
     command = calibrate.bench_command(plan, tmp_path)
