@@ -58,7 +58,7 @@ from musebench.leaderboard.performance import change_text
 from musebench.models import MODELS
 from musebench.perf.flops import matmul_peak
 from musebench.perf.operators import precision_change
-from musebench.perf.throughput_cell import trains
+from musebench.perf.throughput_cell import WINDOWS, trains
 from musebench.util import finite
 
 PRESETS: tuple[str, ...] = ("standard",)
@@ -231,11 +231,10 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
                 else peaks["peak_fp32"])
         figures["fraction_of_peak"] = ratio(figures.get("achieved_flops_per_s"), peak)
     idle = train.get("32-true", {}).get("samples_per_s")
-    for window, key in (("train_busy", "busy_over_idle"),
-                        ("train_one_thread", "one_thread_over_idle"),
-                        ("train_one_thread_busy", "one_thread_busy_over_idle")):
+    for window in WINDOWS:  # train_busy -> busy_over_idle, and so on
         if window in cell:
-            cell[key] = ratio(cell[window].get("samples_per_s"), idle)
+            cell[f"{window.removeprefix('train_')}_over_idle"] = ratio(
+                cell[window].get("samples_per_s"), idle)
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
@@ -300,7 +299,6 @@ def operators_table(result: dict[str, Any], top: int = 4) -> str:
                     operators += f"; vs fp32: {change_text(cell['bf16_change'])}"
                 lines.append(f"{model:<15} {preset:<8} {precision:<10} {operators}")
     return "\n".join(lines)
-
 
 
 def ddp_unavailable(device: str) -> str | None:

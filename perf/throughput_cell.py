@@ -64,6 +64,10 @@ from musebench.util import write_atomically
 COST_KEYS: tuple[str, ...] = ("gradient_clip_val", "gradient_clip_algorithm",
                               "accumulate_grad_batches")
 SEED = 0
+#: The training windows measured after the idle one, each over the idle ``32-true`` one
+#: in the report (:func:`musebench.perf.models.add_ratios`): beside competing busy
+#: processes, at one thread, and both.
+WINDOWS: tuple[str, ...] = ("train_busy", "train_one_thread", "train_one_thread_busy")
 
 
 def trains(config: dict[str, Any]) -> bool:
@@ -122,21 +126,23 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
     """
     single = devices == 1
     parts: dict[str, Any] = {}
+    # the windows after the idle one: (result key, competing processes, one thread?)
+    windows: list[tuple[str, int, bool]] = []
+    if busy and single:
+        windows.append(("train_busy", busy, False))
+    if busy and single and torch.get_num_threads() > 1 and not torch.cuda.is_available():
+        windows += [("train_one_thread", 0, True), ("train_one_thread_busy", busy, True)]
 
     def make_phases(model: Any) -> Phases:
         parts["idle"] = ThroughputMeter(model.codec, warmup, steps,
                                         count_flops=single and count_flops,
                                         max_seconds=max_seconds, stop_fit=False)
         phases: list[tuple[Any, Any]] = [(parts["idle"], None)]
-        if busy and single:
-            parts["busy"] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
-                                            max_seconds=max_seconds, stop_fit=False)
-            phases.append((parts["busy"], lambda: busy_processes(busy)))
-        if busy and single and torch.get_num_threads() > 1 and not torch.cuda.is_available():
-            for name, competing in (("one_thread", 0), ("one_thread_busy", busy)):
-                parts[name] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
-                                              max_seconds=max_seconds, stop_fit=False)
-                phases.append((parts[name], lambda c=competing: one_thread(c)))
+        for key, competing, alone in windows:
+            parts[key] = ThroughputMeter(model.codec, 0, steps, count_flops=False,
+                                         max_seconds=max_seconds, stop_fit=False)
+            phases.append((parts[key], (lambda c=competing: one_thread(c)) if alone
+                           else (lambda c=competing: busy_processes(c))))
         if profile and single:
             parts["profile"] = OperatorProfile(warmup=0, batches=profile, stop_fit=False)
             phases.append((parts["profile"], None))
@@ -151,12 +157,9 @@ def measure_precision(model_name: str, config: dict[str, Any], data: Any, precis
         "train": {**parts["idle"].result(), "peak_memory_bytes": memory[0] if memory else None,
                   **common},
         "is_global_zero": trainer.is_global_zero}
-    if "busy" in parts:
-        result["train_busy"] = {"busy_processes": busy, **parts["busy"].result(), **common}
-    for name, competing in (("one_thread", 0), ("one_thread_busy", busy)):
-        if name in parts:
-            result[f"train_{name}"] = {"busy_processes": competing, **parts[name].result(),
-                                       "world_size": trainer.world_size, "threads": 1}
+    for key, competing, alone in windows:
+        result[key] = {"busy_processes": competing, **parts[key].result(), **common,
+                       **({"threads": 1} if alone else {})}
     if "profile" in parts:
         result["profile"] = parts["profile"].result()
     return result
@@ -270,7 +273,7 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
             if not result["is_global_zero"]:
                 return None
             cell["train"][precision] = with_flops(result["train"], cell["train"])
-            for window in ("train_busy", "train_one_thread", "train_one_thread_busy"):
+            for window in WINDOWS:
                 if window in result:
                     cell[window] = result[window]
             if "profile" in result:
