@@ -147,7 +147,7 @@ def model_outcome(name: str, *, seed: int = 0, threads: int = 1,
         budget = run_budget(config, data)
         trainer = build_trainer(config, model, Path(folder), None,
                                 max_epochs=budget["max_epochs"],
-                                epoch_share=budget["epoch_share"])
+                                epoch_share=budget["epoch_share"], choose_threads=False)
         if budget["max_epochs"] != 0:
             trainer.fit(model, datamodule=data)
             restore_best(model, trainer)

@@ -14,7 +14,9 @@ What several processes (DDP) need is also decided here, never per model name:
   reaches one network) gets DDP's unused-parameter detection, from the contract's
   :attr:`~musebench.models.base.MusicGenerator.ddp_find_unused_parameters`;
 - :class:`RankSeed` gives each rank its own training noise (``seed + global_rank``);
-- :class:`ThreadsPerProcess` shares the CPU cores between the processes of a node;
+- :class:`ThreadsPerProcess` shares the CPU cores between the processes of a node, and
+  a one-process CPU run measures the thread count it trains fastest at
+  (:class:`~musebench.experiments.thread_choice.ThreadChoice`);
 - :class:`ReplicaGuard` checks that training ended with the same weights on every rank;
 - ``16-mixed`` on CPU is refused with a clear message (Lightning would silently run
   bf16 instead, and the row would record the wrong precision).
@@ -37,6 +39,7 @@ from pytorch_lightning.callbacks import EarlyStopping
 
 from musebench.experiments.checkpoint_integrity import load_checkpoint
 from musebench.experiments.checkpointing import AtomicCheckpointIO, checkpoint_callbacks
+from musebench.experiments.thread_choice import ThreadChoice
 from musebench.models.base import MusicGenerator
 from musebench.util import usable_cores
 
@@ -194,13 +197,16 @@ def check_precision(precision: Any, accelerator: Any) -> None:
 def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
                   logger: Any, devices: int | None = None, precision: str | None = None,
                   strategy: str | None = None, num_nodes: int | None = None,
-                  max_epochs: int | None = None, epoch_share: float = 1.0) -> pl.Trainer:
+                  max_epochs: int | None = None, epoch_share: float = 1.0,
+                  choose_threads: bool = True) -> pl.Trainer:
     """A Trainer from ``config["trainer"]`` and the command line's settings, with
     checkpointing, early stopping, the NaN guard and the per-process set-up and check of DDP.
     ``max_epochs`` and ``epoch_share`` (the run's :func:`training_schedule`) replace the
     config's epochs where given and limit each epoch to that share of its batches; a run of
     more than :data:`MAX_CHECKS` epochs validates and checkpoints every
-    :func:`check_every` epochs.
+    :func:`check_every` epochs. ``choose_threads``: a CPU run measures the torch thread
+    count it trains fastest at (:class:`~musebench.experiments.thread_choice.ThreadChoice`);
+    a caller that pins the count itself (the regression gate) turns that off.
 
     Raises:
         ValueError: ``16-mixed`` on CPU (:func:`check_precision`).
@@ -214,6 +220,8 @@ def build_trainer(config: dict[str, Any], model: MusicGenerator, folder: Path,
         ReplicaGuard(),
         *checkpoint_callbacks(folder / "checkpoints", model.monitor, model.mode, every),
     ]
+    if choose_threads:
+        callbacks.append(ThreadChoice())
     if config.get("early_stopping"):
         callbacks.append(EarlyStopping(monitor=model.monitor, mode=model.mode,
                                        **config["early_stopping"]))
