@@ -25,7 +25,7 @@ HEADER: tuple[str, ...] = (
     "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
     "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
     "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle", "1 thread/idle",
-    "1 thread busy/idle", "budget min (fp32)",
+    "1 thread busy/idle", "bench threads", "fp32 % peak at bench threads", "budget min (fp32)",
 )
 OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time",
                                      "vs fp32 (self ms of one batch)")
@@ -68,6 +68,8 @@ def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
         _format(cell.get("busy_over_idle")),
         _format(cell.get("one_thread_over_idle")),
         _format(cell.get("one_thread_busy_over_idle")),
+        _format(cell.get("bench_threads")),
+        _format(cell.get("bench_fraction_of_peak"), 0.01),
         _format(cell.get("budget", {}).get("fp32_minutes")),
     ]
 

@@ -11,7 +11,9 @@ for all the models of a preset, :func:`run_cells`) measures:
   ``training_step`` with manual GAN optimisation, backward, optimiser), at ``32-true`` and
   ``bf16-mixed``, and at ``32-true`` beside one competing busy process (busy/idle), and
   both again at one thread where more are used (1 thread idle and busy over all idle: the
-  evidence for the thread count a model should train with, idle and on a shared machine);
+  evidence for the thread count a model should train with, idle and on a shared machine,
+  and the count a bench run's own choice would take from them, with the fp32 share of the
+  peak there);
 - the top operators of a profiled training batch by self time, per precision;
 - achieved FLOP/s: matmul FLOPs of one fp32 training batch (``FlopCounterMode`` plus analytic
   formulas for the fused LSTM kernels it misses, :mod:`musebench.perf.flops`) times
@@ -54,6 +56,7 @@ from typing import Any
 import torch
 
 from musebench.experiments.config import load_config
+from musebench.experiments.thread_choice import fastest_threads
 from musebench.leaderboard.performance import change_text
 from musebench.models import MODELS
 from musebench.perf.flops import matmul_peak
@@ -220,7 +223,9 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
     """Put the FLOP/s fraction of the peak (bf16-mixed: the faster of the bf16 and fp32
     peaks) into each precision's figures, the bf16/fp32 and busy/idle training throughput
     ratios into the cell (and, where the one-thread windows ran, one thread idle and busy
-    over all threads idle), and where both precisions were profiled, where the profiled
+    over all threads idle, and the count a bench run would choose from those two
+    (:func:`~musebench.experiments.thread_choice.fastest_threads`: ``bench_threads``) with
+    the fp32 share of the peak at it), and where both precisions were profiled, where the profiled
     batch's time moved from fp32 to bf16 (``bf16_change``,
     :func:`~musebench.perf.operators.precision_change`)."""
     train = cell.get("train", {})
@@ -235,6 +240,14 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
         if window in cell:
             cell[f"{window.removeprefix('train_')}_over_idle"] = ratio(
                 cell[window].get("samples_per_s"), idle)
+    one = cell.get("train_one_thread", {}).get("samples_per_s")
+    threads = train.get("32-true", {}).get("threads")
+    if idle and one and threads:
+        # what a bench run's thread choice picks from these two windows (seconds per sample)
+        cell["bench_threads"] = fastest_threads({threads: [1 / idle], 1: [1 / one]})
+        fraction = train["32-true"].get("fraction_of_peak")
+        speed = one / idle if cell["bench_threads"] == 1 else 1.0
+        cell["bench_fraction_of_peak"] = None if fraction is None else fraction * speed
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
@@ -252,7 +265,8 @@ def table(result: dict[str, Any]) -> str:
     header = (f"{'model':<15} {'preset':<8} {'data':<8} {'fp32 smp/s':>10} {'steps/s':>9} "
               f"{'bf16 smp/s':>10} {'bf16/fp32':>9} {'GFLOP/s':>8} {'%peak':>6} "
               f"{'bf16 %pk':>8} {'peak MB':>8} {'gen bar/s':>9} {'set bar/s':>9} {'ddp2/1':>7} "
-              f"{'busy/idle':>9} {'1thr/idle':>9} {'1thr busy':>9} {'cell s':>6}")
+              f"{'busy/idle':>9} {'1thr/idle':>9} {'1thr busy':>9} {'bench thr':>9} {'%pk there':>9} "
+              f"{'cell s':>6}")
     lines = [header, "-" * len(header)]
     for model, presets in result["models"].items():
         for preset, cell in presets.items():
@@ -281,6 +295,8 @@ def table(result: dict[str, Any]) -> str:
                 f"{_number(cell.get('busy_over_idle'), digits=2):>9} "
                 f"{_number(cell.get('one_thread_over_idle'), digits=2):>9} "
                 f"{_number(cell.get('one_thread_busy_over_idle'), digits=2):>9} "
+                f"{_number(cell.get('bench_threads'), digits=0):>9} "
+                f"{_number(cell.get('bench_fraction_of_peak'), 0.01, 2):>9} "
                 f"{_number(cell.get('cell_seconds'), digits=0):>6}")
     return "\n".join(lines)
 

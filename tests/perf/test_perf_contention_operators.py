@@ -149,3 +149,18 @@ def test_a_spinner_ends_when_the_process_that_started_it_is_killed() -> None:
     while _alive(spinner) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(spinner)
+
+
+@pytest.mark.parametrize(("one_thread", "threads", "fraction"), [
+    (30.0, 1, 0.15),      # one thread 1.5x faster: 0.1 of the peak becomes 0.15
+    (19.5, 1, 0.0975),    # 2.5 % slower, within the choice's 5 %: one thread, 0.1 x 19.5/20
+    (15.0, 2, 0.1),       # 25 % slower: both threads, the idle figure
+])
+def test_the_thread_count_a_bench_run_would_choose_and_its_share_of_the_peak(
+        one_thread, threads, fraction) -> None:
+    cell = {"train": {"32-true": {"samples_per_s": 20.0, "threads": 2,
+                                  "achieved_flops_per_s": 10.0}},
+            "train_one_thread": {"busy_processes": 0, "samples_per_s": one_thread}}
+    perf_models.add_ratios(cell, {"peak_fp32": 100.0, "peak_bf16": 100.0})
+    assert cell["bench_threads"] == threads
+    assert cell["bench_fraction_of_peak"] == pytest.approx(fraction)

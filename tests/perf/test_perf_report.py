@@ -37,7 +37,8 @@ PERF = {
                 "train": {"32-true": {"samples_per_s": 80.0}},
                 "train_busy": {"busy_processes": 1, "samples_per_s": 40.0},
                 "busy_over_idle": 0.5, "one_thread_over_idle": 0.75,
-                "one_thread_busy_over_idle": 0.7,
+                "one_thread_busy_over_idle": 0.7, "bench_threads": 1,
+                "bench_fraction_of_peak": 0.29,
                 "generate_set": {"bars_per_s": 1234.0},
                 "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.625},
                                                 {"name": "aten::add", "share": 0.125}]},
@@ -69,6 +70,8 @@ def test_rows_carry_throughput_ratios_memory_and_reasons() -> None:
     assert rows["tinylstm", "standard"]["1 thread/idle"] == "0.75"
     assert rows["tinylstm", "standard"]["1 thread busy/idle"] == "0.7"
     assert rows["tinylstm", "smoke"]["1 thread/idle"] == "-"
+    assert rows["tinylstm", "standard"]["bench threads"] == "1"
+    assert rows["tinylstm", "standard"]["fp32 % peak at bench threads"] == "29"
     assert rows["tinylstm", "standard"]["sample set bars/s"] == "1234"
 
 
