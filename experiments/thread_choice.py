@@ -99,6 +99,7 @@ class ThreadChoice(pl.Callback):
         self.chosen: int | None = None
         self._batch = 0
         self._started = 0.0
+        self._start_threads = torch.get_num_threads()
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._start_threads = torch.get_num_threads()
@@ -133,10 +134,10 @@ class ThreadChoice(pl.Callback):
         if self._batch == len(self.candidates) * (1 + self.rounds):
             self.chosen = fastest_threads(self.times)
             torch.set_num_threads(self.chosen)
-            per_batch = ", ".join(f"{count} -> {1e9 * statistics.median(times):.1f}"
+            per_element = ", ".join(f"{count} -> {1e9 * statistics.median(times):.1f}"
                                   for count, times in self.times.items())
             rank_zero_info(f"threads: training at {self.chosen} (median ns per batch "
-                           f"element at each count tried: {per_batch})")
+                           f"element at each count tried: {per_element})")
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._measuring():
