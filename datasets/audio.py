@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 SOUNDFONTS: tuple[str, ...] = (
     "/usr/share/sounds/sf2/FluidR3_GM.sf2",
@@ -44,6 +45,23 @@ def render_wav(midi: Path, wav: Path, soundfont: Path, sample_rate: int = 22050)
     return wav
 
 
+#: Frames handed to libsndfile per write: its Vorbis encoder crashed the process
+#: (segmentation fault) on a 460-second sample written in one call (C-RNN-GAN's classical
+#: samples, 10 million frames); in blocks it encodes any length.
+BLOCK_FRAMES = 65536
+
+
+def write_blocks(target: Path, data: Any, rate: int, **format_args: str) -> None:
+    """Write ``data`` (frames x channels) to ``target`` :data:`BLOCK_FRAMES` at a time."""
+    import soundfile
+
+    channels = 1 if data.ndim == 1 else data.shape[1]
+    with soundfile.SoundFile(str(target), "w", samplerate=rate, channels=channels,
+                             **format_args) as out:
+        for start in range(0, len(data), BLOCK_FRAMES):
+            out.write(data[start:start + BLOCK_FRAMES])
+
+
 def compress(wav: Path, stem: Path) -> Path:
     """``wav`` as ``stem.ogg`` (Vorbis), or ``stem.flac`` where Vorbis is not available."""
     import soundfile
@@ -51,11 +69,11 @@ def compress(wav: Path, stem: Path) -> Path:
     data, rate = soundfile.read(str(wav))
     target = stem.with_suffix(".ogg")
     try:
-        soundfile.write(str(target), data, rate, format="OGG", subtype="VORBIS")
+        write_blocks(target, data, rate, format="OGG", subtype="VORBIS")
     except (soundfile.LibsndfileError, ValueError, TypeError):
         target.unlink(missing_ok=True)
         target = stem.with_suffix(".flac")
-        soundfile.write(str(target), data, rate, format="FLAC")
+        write_blocks(target, data, rate, format="FLAC")
     return target
 
 

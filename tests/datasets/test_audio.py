@@ -27,3 +27,24 @@ def test_midi_renders_to_compressed_audio(tmp_path):
     midi = Piece(make_notes(np.arange(4) * 4, 4, [60, 64, 67, 72])).to_midi(tmp_path / "m.mid")
     out = midi_to_compressed(midi, tmp_path / "m")
     assert out is not None and out.is_file() and soundfile.info(out).duration > 1.5
+
+
+def test_compress_encodes_a_460_second_sample_without_crashing(tmp_path):
+    """C-RNN-GAN's classical samples render to 460 s (10 million stereo frames): written in
+    one call, libsndfile's Vorbis encoder crashed the process with a segmentation fault
+    (the report's chromium test lost its worker). Run in a child, so a crash fails the
+    test rather than the test run."""
+    import subprocess
+    import sys
+
+    rate, seconds = 22050, 460
+    t = np.arange(rate * seconds) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t)
+    soundfile.write(str(tmp_path / "long.wav"), np.stack([tone, tone], axis=1), rate)
+    code = ("import sys; from pathlib import Path; from musebench.datasets.audio import compress;"
+            "print(compress(Path(sys.argv[1]), Path(sys.argv[2])))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "long.wav"),
+                           str(tmp_path / "long")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = soundfile.info(done.stdout.strip())
+    assert abs(written.frames - rate * seconds) < rate // 10 and written.channels == 2
