@@ -3,6 +3,9 @@ MIDI file renders straight to one (where fluidsynth and a soundfont are installe
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import soundfile
@@ -34,9 +37,6 @@ def test_compress_encodes_a_460_second_sample_without_crashing(tmp_path):
     one call, libsndfile's Vorbis encoder crashed the process with a segmentation fault
     (the report's chromium test lost its worker). Run in a child, so a crash fails the
     test rather than the test run."""
-    import subprocess
-    import sys
-
     rate, seconds = 22050, 460
     t = np.arange(rate * seconds) / rate
     tone = 0.3 * np.sin(2 * np.pi * 220 * t)
