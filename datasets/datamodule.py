@@ -10,20 +10,23 @@ semitones, as MidiNet did, Yang et al. 2017); with an integer ``k`` the shifts a
 ``(seed, epoch)`` only (:class:`EpochShuffleSampler`), so a run resumed at an epoch boundary
 sees the batches an uninterrupted run would; under DDP Lightning swaps it for a
 ``DistributedSampler`` (also seeded and set to each epoch), which gives every rank the same
-number of batches.
+number of batches. With ``batching="length_grouped"`` the batches hold examples of similar
+length instead (:mod:`musebench.datasets.length_grouped`): every split, less padding.
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Literal
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, RandomSampler
+from torch.utils.data import DataLoader, Dataset, RandomSampler, Sampler
 
 from musebench.datasets.cache import PreparedData, load
 from musebench.datasets.codecs import Arrays, Codec
+from musebench.datasets.length_grouped import LengthGroupedSampler, longest_first
 from musebench.datasets.piece import Piece
 from musebench.datasets.splits import SPLITS
 from musebench.datasets.views import apply_view
@@ -39,6 +42,12 @@ def transpositions(transpose: int | str) -> tuple[int, ...]:
     if isinstance(transpose, str) or isinstance(transpose, bool) or int(transpose) < 0:
         raise ValueError(f"transpose must be a non-negative int or 'all', got {transpose!r}")
     return tuple(range(-int(transpose), int(transpose) + 1))
+
+
+def _checked_batching(batching: str) -> str:
+    if batching not in ("shuffle", "length_grouped"):
+        raise ValueError(f"batching = {batching!r}: must be 'shuffle' or 'length_grouped'")
+    return batching
 
 
 class ExampleDataset(Dataset):
@@ -112,6 +121,14 @@ class MusicDataModule(pl.LightningDataModule):
             their first this many beats before scoring
             (:func:`~musebench.datasets.views.first_beats`; a track of the official protocol
             sets it, so that no row's figures differ by length alone). None: whole pieces.
+        batching: ``"shuffle"``: training batches of a random order, evaluation batches
+            in split order. ``"length_grouped"``: examples of similar length share a batch
+            (:mod:`~musebench.datasets.length_grouped`): training batches drawn from sorted
+            pools of a random order, evaluation batches from the longest example down.
+            Every example, its loss and its test figures stay the same; what changes is
+            which examples share a training batch (so the run is another run, as another
+            seed is) and how much padding is computed: for models trained on whole pieces
+            of unequal length, up to half of the time.
     """
 
     def __init__(self, source: str, codec: Codec, batch_size: int = 32,
@@ -119,7 +136,8 @@ class MusicDataModule(pl.LightningDataModule):
                  transpose: int | str = 0, data_root: str | Path | None = None,
                  num_workers: int = 0, max_pieces: int | None = None, seed: int = 0,
                  view: Literal["full", "melody"] = "full",
-                 max_length: int | None = None, score_beats: int | None = None) -> None:
+                 max_length: int | None = None, score_beats: int | None = None,
+                 batching: Literal["shuffle", "length_grouped"] = "shuffle") -> None:
         super().__init__()
         self.source = source
         self.codec = codec
@@ -139,6 +157,7 @@ class MusicDataModule(pl.LightningDataModule):
         if score_beats is not None and score_beats < 1:
             raise ValueError(f"score_beats = {score_beats}: must be at least 1 beat")
         self.score_beats = score_beats
+        self.batching = _checked_batching(batching)
         self._data: PreparedData | None = None
         self._datasets: dict[str, ExampleDataset] = {}
 
@@ -195,20 +214,44 @@ class MusicDataModule(pl.LightningDataModule):
             self.setup()
         return self._datasets[split]
 
-    def timesteps(self, split: str) -> int:
-        """Time steps of ``split``'s examples along the codec's time axis (its first
-        ``time_keys`` array: frames, events, tokens or bars), summed: what an epoch of
-        it trains on, the unit of a run's ``train_timesteps`` budget."""
+    def with_batching(self, batching: Literal["shuffle", "length_grouped"]) -> MusicDataModule:
+        """This data module with another ``batching``, sharing its prepared and encoded
+        examples (nothing is loaded or encoded again)."""
+        other = copy.copy(self)
+        other.batching = _checked_batching(batching)
+        return other
+
+    def lengths(self, split: str) -> list[int]:
+        """Each example's length along the codec's time axis (its first ``time_keys``
+        array: frames, events, tokens or bars), in dataset order."""
         key = self.codec.time_keys[0]
-        return sum(len(example[key]) for example in self.dataset(split).examples)
+        return [len(example[key]) for example in self.dataset(split).examples]
+
+    def timesteps(self, split: str) -> int:
+        """Time steps of ``split``'s examples (:meth:`lengths`), summed: what an epoch of
+        it trains on, the unit of a run's ``train_timesteps`` budget."""
+        return sum(self.lengths(split))
+
+    def sampler(self, split: str, shuffle: bool) -> Sampler | list[int] | None:
+        """The order of ``split``'s examples (see ``batching``): None is the split's own
+        order. A shuffled length-grouped order takes its DDP rank from the attached
+        Trainer."""
+        if self.batching == "shuffle":
+            return EpochShuffleSampler(self.dataset(split), self.seed) if shuffle else None
+        if not shuffle:
+            return longest_first(self.lengths(split))
+        trainer = self.trainer
+        return LengthGroupedSampler(self.lengths(split), self.batch_size, self.seed,
+                                    num_replicas=trainer.world_size if trainer else 1,
+                                    rank=trainer.global_rank if trainer else 0)
 
     def _loader(self, split: str, shuffle: bool) -> DataLoader:
         dataset = self.dataset(split)
         if len(dataset) == 0:
             raise ValueError(f"{self.source}: no {split} examples (window={self.window} longer "
                              f"than every {split} piece, or an empty split)")
-        sampler = EpochShuffleSampler(dataset, self.seed) if shuffle else None
-        return DataLoader(dataset, batch_size=self.batch_size, sampler=sampler,
+        return DataLoader(dataset, batch_size=self.batch_size,
+                          sampler=self.sampler(split, shuffle),
                           collate_fn=self.codec.collate,
                           num_workers=self.num_workers,
                           persistent_workers=self.num_workers > 0)

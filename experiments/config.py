@@ -36,8 +36,9 @@ from musebench.models import MODELS, get_model
 CONFIG_DIR = Path(__file__).parent / "configs"
 SECTIONS: tuple[str, ...] = ("model", "data", "trainer", "generate")
 PRESETS: tuple[str, ...] = ("smoke", "standard", "paper")
-#: Sections whose keys are free-form (any Trainer / generate keyword may be added).
-OPEN_SECTIONS: tuple[str, ...] = ("trainer", "generate")
+#: Sections whose keys are free-form: any MusicDataModule / Trainer / generate keyword may be
+#: added (the signature check, :func:`check_config`, names an unknown one).
+OPEN_SECTIONS: tuple[str, ...] = ("data", "trainer", "generate")
 
 
 class ConfigError(ValueError):

@@ -6,7 +6,9 @@ preset, training throughput at each precision, FLOP/s as a fraction of the machi
 peak, peak memory, generation bars/s (also of the preset's own sample set), the DDP ratio,
 the busy/idle ratio (training beside one competing busy process) and the same two windows
 at one thread over the idle one (does the model train better on fewer threads, alone or on
-a shared machine?), the minutes of training
+a shared machine?), for models trained on padded batches the real time steps/s on
+length-grouped batches over shuffled ones with each order's share of real steps in an
+epoch, the minutes of training
 steps the standard budget buys at the fp32 rate (equal budgets read equal minutes) and the
 top operators by self time of a profiled training step. This module turns it into a table
 (Markdown or HTML) with the machine and its measured matmul peaks above it, and a table of
@@ -25,7 +27,8 @@ HEADER: tuple[str, ...] = (
     "model", "preset", "data", "fp32 samples/s", "fp32 steps/s", "bf16 samples/s",
     "bf16/fp32", "fp32 GFLOP/s", "fp32 % peak", "bf16 % peak", "peak memory MB",
     "generation bars/s", "DDP 2/1", "sample set bars/s", "busy/idle", "1 thread/idle",
-    "1 thread busy/idle", "bench threads", "fp32 % peak at bench threads", "budget min (fp32)",
+    "1 thread busy/idle", "bench threads", "fp32 % peak at bench threads",
+    "length-grouped/shuffled steps/s", "real steps % (shuffled / grouped)", "budget min (fp32)",
 )
 OPERATOR_HEADER: tuple[str, ...] = ("model", "preset", "precision", "top operators by self time",
                                      "vs fp32 (self ms of one batch)")
@@ -40,6 +43,13 @@ def _format(value: Any, scale: float = 1.0, digits: int = 3) -> str:
         return "-"
     scaled = value / scale
     return f"{scaled:.0f}" if abs(scaled) >= 10 ** digits else f"{scaled:.{digits}g}"
+
+
+def _padding(padding: dict[str, float] | None) -> str:
+    """``shuffled / grouped`` real steps per computed step of an epoch, in percent."""
+    if not padding:
+        return "-"
+    return f"{_format(padding.get('shuffle'), 0.01, 2)} / {_format(padding.get('length_grouped'), 0.01, 2)}"
 
 
 def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
@@ -70,6 +80,8 @@ def _cell_row(model: str, preset: str, cell: dict[str, Any]) -> list[str]:
         _format(cell.get("one_thread_busy_over_idle")),
         _format(cell.get("bench_threads")),
         _format(cell.get("bench_fraction_of_peak"), 0.01),
+        _format(cell.get("length_grouped_over_shuffled")),
+        _padding(cell.get("padding")),
         _format(cell.get("budget", {}).get("fp32_minutes")),
     ]
 

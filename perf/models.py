@@ -225,7 +225,9 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
     ratios into the cell (and, where the one-thread windows ran, one thread idle and busy
     over all threads idle, and the count a bench run would choose from those two
     (:func:`~musebench.experiments.thread_choice.fastest_threads`: ``bench_threads``) with
-    the fp32 share of the peak at it), and where both precisions were profiled, where the profiled
+    the fp32 share of the peak at it), where the cell trained on length-grouped batches too,
+    their real time steps/s over the idle fp32 window's (``length_grouped_over_shuffled``),
+    and where both precisions were profiled, where the profiled
     batch's time moved from fp32 to bf16 (``bf16_change``,
     :func:`~musebench.perf.operators.precision_change`)."""
     train = cell.get("train", {})
@@ -248,6 +250,10 @@ def add_ratios(cell: dict[str, Any], peaks: dict[str, Any]) -> None:
         fraction = train["32-true"].get("fraction_of_peak")
         speed = one / idle if cell["bench_threads"] == 1 else 1.0
         cell["bench_fraction_of_peak"] = None if fraction is None else fraction * speed
+    if "train_length_grouped" in cell:
+        cell["length_grouped_over_shuffled"] = ratio(
+            cell["train_length_grouped"].get("time_steps_per_s"),
+            train.get("32-true", {}).get("time_steps_per_s"))
     if all(p in train for p in ("32-true", "bf16-mixed")):
         cell["bf16_over_fp32"] = ratio(train["bf16-mixed"]["samples_per_s"],
                                        train["32-true"]["samples_per_s"])
@@ -297,6 +303,7 @@ def table(result: dict[str, Any]) -> str:
                 f"{_number(cell.get('one_thread_busy_over_idle'), digits=2):>9} "
                 f"{_number(cell.get('bench_threads'), digits=0):>9} "
                 f"{_number(cell.get('bench_fraction_of_peak'), 0.01, 2):>9} "
+                f"{_number(cell.get('length_grouped_over_shuffled'), digits=2):>9} "
                 f"{_number(cell.get('cell_seconds'), digits=0):>6}")
     return "\n".join(lines)
 

@@ -10,7 +10,10 @@ more than one thread, the idle and busy windows at one thread) and the ``--profi
 (:class:`~musebench.perf.phases.Phases`), with validation, checkpoints and logging off so
 only training is measured; then, where the preset states a ``train_timesteps`` budget, the
 minutes of training that budget buys at the fp32 rate (``budget``: equal budgets should
-read equal minutes); then times ``generate(--generate)`` with the
+read equal minutes); where padding took more than :data:`PADDED_SHARE` of the idle fp32
+window's steps, trains a third fit, fp32, on length-grouped batches of the same data
+(``train_length_grouped``; :mod:`~musebench.datasets.length_grouped`), with both orders'
+share of real steps over a whole epoch (``padding``); then times ``generate(--generate)`` with the
 model as initialised (a step costs what a trained model's does, but where a model learns how
 long its samples are, such as C-RNN-GAN's note durations, an untrained model's bars are few:
 its bars/s says little, its samples/s is given too). A model whose
@@ -43,6 +46,7 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from musebench.datasets.length_grouped import padding_efficiency
 from musebench.datasets.sources.base import SourceError
 from musebench.experiments.bench import build_datamodule
 from musebench.experiments.config import load_config
@@ -68,6 +72,9 @@ SEED = 0
 #: in the report (:func:`musebench.perf.models.add_ratios`): beside competing busy
 #: processes, at one thread, and both.
 WINDOWS: tuple[str, ...] = ("train_busy", "train_one_thread", "train_one_thread_busy")
+#: A cell whose idle fp32 window computed more than this share of padded steps is measured
+#: again on length-grouped batches.
+PADDED_SHARE = 0.05
 
 
 def trains(config: dict[str, Any]) -> bool:
@@ -189,6 +196,35 @@ def with_flops(figures: dict[str, Any], measured: dict[str, dict[str, Any]]) -> 
             "achieved_flops_per_s": counted * figures["padded_steps_per_s"]}
 
 
+def padding_figures(data: Any) -> dict[str, float]:
+    """Real steps over computed steps in the first training epoch of ``data`` (its
+    ``batch_size``; one process), in its own order and length-grouped."""
+    lengths = data.lengths("train")
+    return {batching: padding_efficiency(lengths, list(module.sampler("train", shuffle=True)),
+                                         data.batch_size)
+            for batching, module in ((data.batching, data),
+                                     ("length_grouped", data.with_batching("length_grouped")))}
+
+
+def measure_length_grouped(model_name: str, config: dict[str, Any], data: Any,
+                           fp32: dict[str, Any], devices: int, strategy: str, warmup: int,
+                           steps: int, max_seconds: float | None) -> dict[str, Any]:
+    """The fp32 idle window again on length-grouped batches of the same data (its
+    examples shared, not encoded again) where padding took more than
+    :data:`PADDED_SHARE` of ``fp32``'s steps: ``train_length_grouped`` and ``padding``
+    (:func:`padding_figures`); nothing where the batches are not padded, already grouped,
+    or the cell runs several processes."""
+    real = fp32.get("time_steps_per_s") or 0.0
+    computed = fp32.get("padded_steps_per_s") or 0.0
+    if (devices != 1 or data.batching == "length_grouped" or not computed
+            or real / computed >= 1 - PADDED_SHARE):
+        return {}
+    result = measure_precision(model_name, config, data.with_batching("length_grouped"),
+                               "32-true", devices, strategy, warmup, steps, max_seconds,
+                               count_flops=False)
+    return {"train_length_grouped": result["train"], "padding": padding_figures(data)}
+
+
 def budget_minutes(train_timesteps: int, timesteps_per_epoch: int, batches_per_epoch: int,
                    batches_per_s: float) -> float:
     """Minutes of training steps that a ``train_timesteps`` budget buys at ``batches_per_s``:
@@ -281,6 +317,9 @@ def measure_cell(model_name: str, preset: str, precisions: list[str], devices: i
         fp32 = cell["train"].get("32-true", {})
         if config.get("train_timesteps") and fp32.get("batches_timed"):
             cell["budget"] = budget_figures(config, data, fp32)
+        if fp32:
+            cell.update(measure_length_grouped(model_name, config, data, fp32, devices,
+                                               strategy, warmup, steps, max_seconds))
     model.to("cuda" if torch.cuda.is_available() else "cpu")
     if generate:
         cell["generate"] = measure_generation(model, generate, test)

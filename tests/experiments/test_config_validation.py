@@ -22,11 +22,24 @@ from musebench.models import MODELS, get_model
     ("generate.n=0", r"generate\.n = 0: must be at least 1"),
     ("generate.n=2.5", r"generate\.n = 2\.5: expected int"),
     ("data.transpose=[1]", r"data\.transpose = \[1\]: expected int or str"),
+    ("data.batching=sorted", r"data\.batching = 'sorted': expected one of 'shuffle', "
+                             r"'length_grouped'"),
+    ("data.nosuch=1", r"data\.nosuch = 1: unknown key; allowed keys: .*batching"),
     ("trainer.precision=bf17", r"trainer\.precision = 'bf17': expected .*'bf16-mixed'"),
 ])
 def test_a_bad_setting_is_a_config_error_naming_key_value_and_what_is_allowed(override, message):
     with pytest.raises(ConfigError, match=message):
         load_config("lstm_attention", "smoke", [override])
+
+
+def test_length_grouped_batching_is_a_data_setting_of_its_own_hash():
+    from musebench.experiments.config import config_hash
+
+    grouped = load_config("rnn_nade", "smoke", ["data.batching=length_grouped"])
+    assert grouped["data"]["batching"] == "length_grouped"
+    default = load_config("rnn_nade", "smoke", ["data.batching=shuffle"])
+    assert config_hash(default) == config_hash(load_config("rnn_nade", "smoke"))
+    assert config_hash(grouped) != config_hash(default)
 
 
 def test_an_unknown_or_mistyped_hyper_parameter_is_refused_by_the_model_itself():

@@ -36,6 +36,7 @@ def test_one_model_cell_gives_every_figure_and_ratio(monkeypatch: pytest.MonkeyP
         assert figures["peak_memory_bytes"] > 2**20
     assert math.isclose(cell["bf16_over_fp32"], cell["train"]["bf16-mixed"]["samples_per_s"]
                         / cell["train"]["32-true"]["samples_per_s"])
+    assert "train_length_grouped" not in cell  # windows of equal length: nothing padded
     assert cell["generate"]["n"] == 1 and cell["generate"]["bars_per_s"] > 0
     assert cell["cell_seconds"] > cell["generate"]["n"] / cell["generate"]["samples_per_s"]
     assert cell["ddp"]["world_size"] == 2
@@ -44,6 +45,29 @@ def test_one_model_cell_gives_every_figure_and_ratio(monkeypatch: pytest.MonkeyP
     table = capsys.readouterr().out.splitlines()
     row = next(line for line in table if line.startswith("pianoroll_lstm"))
     assert row.split()[:3] == ["pianoroll_lstm", "smoke", "fixture"]
+
+
+def test_a_model_on_padded_whole_pieces_is_measured_on_length_grouped_batches_too(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from musebench.datasets.midi import write_midi
+    from musebench.datasets.piece import Piece, make_notes
+    from musebench.experiments.config import load_config
+    from musebench.perf import throughput_cell
+
+    for i in range(40):  # whole pieces of 8 to 125 frames
+        length = 8 + (i * 37) % 118
+        write_midi(Piece(make_notes([0], [length], [40 + i]), length=length),
+                   tmp_path / "tunes" / f"t{i}.mid")
+    monkeypatch.setattr(throughput_cell, "load_config", lambda model, preset: load_config(
+        model, preset, [f"data.source=midi:{tmp_path / 'tunes'}"]))
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    cell = throughput_cell.measure_cell("rnn_nade", "smoke", ["32-true"], warmup=0, steps=3)
+    fp32, grouped = cell["train"]["32-true"], cell["train_length_grouped"]
+    assert fp32["time_steps_per_s"] < 0.95 * fp32["padded_steps_per_s"]  # the fixture pads
+    assert grouped["batches_timed"] == 3
+    assert grouped["time_steps_per_s"] / grouped["padded_steps_per_s"] > \
+        fp32["time_steps_per_s"] / fp32["padded_steps_per_s"]
+    assert 0 < cell["padding"]["shuffle"] < cell["padding"]["length_grouped"] <= 1
 
 
 def test_a_failed_or_skipped_cell_is_shown_with_its_reason() -> None:
@@ -60,6 +84,11 @@ def test_ratios_and_strict_json_values() -> None:
                       "bf16-mixed": {"samples_per_s": 15.0, "achieved_flops_per_s": float("nan")}}}
     perf_models.add_ratios(cell, {"peak_fp32": 4e11, "peak_bf16": 8e11})
     assert cell["bf16_over_fp32"] == 1.5
+    assert "length_grouped_over_shuffled" not in cell
+    cell["train"]["32-true"]["time_steps_per_s"] = 400.0
+    cell["train_length_grouped"] = {"time_steps_per_s": 600.0}
+    perf_models.add_ratios(cell, {"peak_fp32": 4e11, "peak_bf16": 8e11})
+    assert cell["length_grouped_over_shuffled"] == 1.5
     assert cell["train"]["32-true"]["fraction_of_peak"] == 0.01
     assert cell["train"]["bf16-mixed"]["fraction_of_peak"] is None
     assert finite({"a": [float("inf"), 1.0]}) == {"a": [None, 1.0]}

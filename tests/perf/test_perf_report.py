@@ -39,6 +39,8 @@ PERF = {
                 "busy_over_idle": 0.5, "one_thread_over_idle": 0.75,
                 "one_thread_busy_over_idle": 0.7, "bench_threads": 1,
                 "bench_fraction_of_peak": 0.29,
+                "length_grouped_over_shuffled": 1.38,
+                "padding": {"shuffle": 0.7412, "length_grouped": 0.9833},
                 "generate_set": {"bars_per_s": 1234.0},
                 "profile": {"32-true": {"top": [{"name": "aten::mm", "share": 0.625},
                                                 {"name": "aten::add", "share": 0.125}]},
@@ -73,6 +75,9 @@ def test_rows_carry_throughput_ratios_memory_and_reasons() -> None:
     assert rows["tinylstm", "standard"]["bench threads"] == "1"
     assert rows["tinylstm", "standard"]["fp32 % peak at bench threads"] == "29"
     assert rows["tinylstm", "standard"]["sample set bars/s"] == "1234"
+    assert rows["tinylstm", "standard"]["length-grouped/shuffled steps/s"] == "1.38"
+    assert rows["tinylstm", "standard"]["real steps % (shuffled / grouped)"] == "74 / 98"
+    assert rows["tinylstm", "smoke"]["real steps % (shuffled / grouped)"] == "-"
 
 
 def test_the_top_operators_follow_the_table() -> None:
