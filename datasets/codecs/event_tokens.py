@@ -168,9 +168,11 @@ def events_to_steps(
     sum over the grid steps it covers so that "log-likelihood per time step" means the same
     as for the frame models (total log-probability / number of steps): each event's
     log-probability is added to the step at which it takes effect (``step``, relative to the
-    sequence's first token), and the sequence covers ``until[last] - step[first]`` steps.
-    A step inside a long time shift gets 0; the totals, and so the per-step average over all
-    steps, are exact.
+    sequence's first token), and the sequence covers ``until[last] - step[first]`` steps;
+    the events after its last time shift, which take effect at the step after its last,
+    are added to its last step. A step inside a long time shift gets 0; the totals, and so
+    the per-step average over all steps, are exact, and a sequence's do not depend on the
+    others in its batch.
 
     Args:
         log_prob: ``(B, N)`` log-probability of each scored token.
@@ -186,7 +188,10 @@ def events_to_steps(
     last = token_mask.long().sum(1).clamp(min=1) - 1
     n_steps = until.gather(1, last[:, None])[:, 0] - first[:, 0]
     total_steps = max(int(n_steps.max()), 1)
-    index = (step - first).clamp(0, total_steps - 1) * token_mask
+    # the events after a sequence's last time shift (its closing note-offs) take effect at
+    # its step n_steps, one past its last: they count on its last step, whatever the batch
+    own_last = (n_steps.clamp(min=1) - 1)[:, None]
+    index = torch.minimum((step - first).clamp(min=0), own_last) * token_mask
     per_step = torch.zeros(len(log_prob), total_steps, dtype=log_prob.dtype,
                            device=log_prob.device)
     per_step.scatter_add_(1, index, log_prob * token_mask)

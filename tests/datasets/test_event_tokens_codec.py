@@ -107,6 +107,24 @@ def test_events_to_steps_sums_events_onto_their_steps():
     torch.testing.assert_close((per_step * step_mask).sum(1), (log_prob * mask).sum(1))
 
 
+def test_events_after_the_last_shift_count_whatever_the_batch():
+    """A sequence's closing events (after its last time shift: note-offs at its final step)
+    count on its last step, alone or beside a longer sequence. Before, they landed past the
+    shorter one's mask and were dropped, so a piece's test figure depended on its batch."""
+    # one 2-step shift from step 0, then two note-offs at step 2 (= its number of steps)
+    short = (torch.tensor([-1.0, -0.5, -0.25]), torch.tensor([0, 2, 2]), torch.tensor([2, 2, 2]))
+    alone, _ = events_to_steps(short[0][None], short[1][None], short[2][None],
+                               torch.ones(1, 3, dtype=torch.bool))
+    assert alone.tolist() == [[-1.0, -0.75]]
+    batched, mask = events_to_steps(
+        torch.stack([short[0], torch.tensor([-2.0, -2.0, -2.0])]),
+        torch.stack([short[1], torch.tensor([0, 0, 4])]),
+        torch.stack([short[2], torch.tensor([0, 4, 5])]), torch.ones(2, 3, dtype=torch.bool))
+    assert batched[0].tolist() == [-1.0, -0.75, 0.0, 0.0, 0.0]
+    assert mask.tolist() == [[True, True, False, False, False], [True] * 5]
+    assert (batched * mask).sum(1).tolist() == [-1.75, -6.0]
+
+
 def test_events_to_steps_of_a_window_counts_from_its_first_token():
     per_step, mask = events_to_steps(torch.tensor([[-1.0, -1.0]]), torch.tensor([[5, 5]]),
                                      torch.tensor([[5, 7]]), torch.tensor([[True, True]]))
