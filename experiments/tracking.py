@@ -23,6 +23,7 @@ results row do not depend on it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import os
 import warnings
@@ -58,10 +59,25 @@ def wandb_mode() -> str:
     return os.environ.get("WANDB_MODE", "offline")
 
 
+#: W&B refuses a tag longer than this (and with it the whole run).
+MAX_TAG = 64
+
+
+def tag(key: str, value: str) -> str:
+    """``key:value``, or where that exceeds :data:`MAX_TAG` characters (a ``midi:`` source
+    in a deep folder), its head, ``~`` and 8 hex digits of the SHA-1 of the whole value:
+    distinct values keep distinct tags (the full value is in the run's config)."""
+    text = f"{key}:{value}"
+    if len(text) <= MAX_TAG:
+        return text
+    digest = hashlib.sha1(value.encode()).hexdigest()[:8]
+    return f"{text[:MAX_TAG - len(digest) - 1]}~{digest}"
+
+
 def run_tags(config: dict[str, Any], precision: str) -> list[str]:
-    """``dataset:…``, ``preset:…`` and ``precision:…`` tags of a run."""
-    return [f"dataset:{config['data']['source']}", f"preset:{config['preset']}",
-            f"precision:{precision}"]
+    """``dataset:…``, ``preset:…`` and ``precision:…`` tags of a run (:func:`tag`)."""
+    return [tag("dataset", str(config["data"]["source"])), tag("preset", str(config["preset"])),
+            tag("precision", precision)]
 
 
 def stored_run_id(folder: Path) -> str | None:

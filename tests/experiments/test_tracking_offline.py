@@ -162,6 +162,23 @@ def test_tags_name_dataset_preset_and_precision():
         "dataset:fixture", "preset:smoke", "precision:bf16-mixed"]
 
 
+def test_a_midi_folder_deep_in_the_tree_still_gets_its_run(tmp_path, offline):
+    """W&B refuses a tag over 64 characters, and with it the run: a bench of a ``midi:``
+    folder in a deep path lost its tracking to a warning. Long tags keep their head and a
+    hash of the whole value."""
+    folder = "midi:/home/someone/corpora/folk-tunes/reels-and-jigs/2026"
+    deep = {**CONFIG, "data": {**CONFIG["data"], "source": f"{folder}/cleaned"}}
+    other = {**CONFIG, "data": {**CONFIG["data"], "source": f"{folder}/raw-set"}}
+    assert len(f"dataset:{folder}/cleaned") > 64
+    tags = tracking.run_tags(deep, "32-true")
+    assert tags[0].startswith("dataset:midi:/home/someone/corpora/folk-tunes/")
+    assert all(len(t) <= 64 for t in tags)
+    assert tags[0] != tracking.run_tags(other, "32-true")[0]
+    logger = tracking.bench_logger(tmp_path, deep, tags, "markov-deep")
+    assert logger is not None and (tmp_path / tracking.RUN_ID_FILE).is_file()
+    tracking.finish(logger)
+
+
 @pytest.mark.slow  # two gloo processes train the piano-roll LSTM's smoke preset (~20 s)
 def test_torchrun_ddp_bench_is_one_wandb_run_and_one_row(tmp_path, session_cache):
     """torchrun starts both ranks; Lightning must join them (TorchElasticEnvironment), not
