@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, Dataset, RandomSampler, Sampler
 
 from musebench.datasets.cache import PreparedData, load
 from musebench.datasets.codecs import Arrays, Codec
-from musebench.datasets.length_grouped import LengthGroupedSampler, longest_first
+from musebench.datasets.length_grouped import LengthGroupedSampler, evaluation_order
 from musebench.datasets.piece import Piece
 from musebench.datasets.splits import SPLITS
 from musebench.datasets.views import apply_view
@@ -124,7 +124,7 @@ class MusicDataModule(pl.LightningDataModule):
         batching: ``"shuffle"``: training batches of a random order, evaluation batches
             in split order. ``"length_grouped"``: examples of similar length share a batch
             (:mod:`~musebench.datasets.length_grouped`): training batches drawn from sorted
-            pools of a random order, evaluation batches from the longest example down.
+            pools of a random order, evaluation batches of neighbours in a fixed order.
             Every example, its loss and its test figures stay the same; what changes is
             which examples share a training batch (so the run is another run, as another
             seed is) and how much padding is computed: for models trained on whole pieces
@@ -239,7 +239,7 @@ class MusicDataModule(pl.LightningDataModule):
         if self.batching == "shuffle":
             return EpochShuffleSampler(self.dataset(split), self.seed) if shuffle else None
         if not shuffle:
-            return longest_first(self.lengths(split))
+            return evaluation_order(self.lengths(split), self.batch_size)
         trainer = self.trainer
         return LengthGroupedSampler(self.lengths(split), self.batch_size, self.seed,
                                     num_replicas=trainer.world_size if trainer else 1,

@@ -13,7 +13,9 @@ training (fairseq's and Hugging Face's ``group_by_length``): draw a random order
 epoch, cut it into pools of ``pool`` batches, sort each pool by length, cut each pool into
 batches, and shuffle the batches. The pools keep the epoch random (which examples meet in a
 pool changes every epoch); the sort within a pool removes most padding. The evaluation order
-(:func:`longest_first`) is a plain sort: every example once, batches of neighbours.
+(:func:`evaluation_order`) is one sort: batches of neighbours in a fixed random order, so
+that a run which validates on its first batches only (``limit_val_batches``) sees a random
+share of the lengths, not the longest pieces.
 
 Both are functions of their arguments alone (the training order of ``seed + epoch``), so a
 resumed run sees the batches an uninterrupted run would. :class:`LengthGroupedSampler` is a
@@ -36,11 +38,16 @@ from torch.utils.data.distributed import DistributedSampler
 POOL_BATCHES = 50
 
 
-def longest_first(lengths: Sequence[int]) -> list[int]:
-    """Indices of ``lengths`` from the longest example to the shortest (ties in index
-    order): the evaluation order of length-grouped batching. The longest batch comes first,
-    so a run that does not fit in memory fails at once."""
-    return np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable").tolist()
+def evaluation_order(lengths: Sequence[int], batch_size: int) -> list[int]:
+    """Indices of ``lengths`` sorted from the longest example down (ties in index order),
+    cut into batches of ``batch_size``, the full batches in a fixed random order (seed 0)
+    and the one smaller batch, if any, last (where a ``DataLoader`` of ``batch_size`` cuts
+    the order, each batch is one of these)."""
+    order = np.argsort(-np.asarray(lengths, dtype=np.int64), kind="stable")
+    full = len(order) // batch_size
+    batches = order[:full * batch_size].reshape(full, batch_size)
+    shuffled = torch.randperm(full, generator=torch.Generator().manual_seed(0)).numpy()
+    return [*batches[shuffled].reshape(-1).tolist(), *order[full * batch_size:].tolist()]
 
 
 def padding_efficiency(lengths: Sequence[int], order: Sequence[int], batch_size: int) -> float:

@@ -13,7 +13,7 @@ from musebench.datasets.codecs import FrameRollCodec
 from musebench.datasets.datamodule import MusicDataModule
 from musebench.datasets.length_grouped import (
     LengthGroupedSampler,
-    longest_first,
+    evaluation_order,
     padding_efficiency,
 )
 from musebench.datasets.midi import write_midi
@@ -27,12 +27,17 @@ def test_padding_efficiency_by_hand() -> None:
     # batches (10, 2) and (6, 6) and (3,): padded to 10 + 10, 6 + 6, 3 -> 27 / 35
     assert padding_efficiency([10, 2, 6, 6, 3], [0, 1, 2, 3, 4], 2) == pytest.approx(27 / 35)
     # sorted: (10, 6) (6, 3) (2,): 10 + 10 + 6 + 6 + 2 = 34
-    assert padding_efficiency([10, 2, 6, 6, 3], longest_first([10, 2, 6, 6, 3]), 2) == \
-        pytest.approx(27 / 34)
+    assert padding_efficiency([10, 2, 6, 6, 3], [0, 2, 3, 4, 1], 2) == pytest.approx(27 / 34)
 
 
-def test_longest_first_sorts_and_keeps_ties_in_order() -> None:
-    assert longest_first([3, 9, 3, 12, 9]) == [3, 1, 4, 0, 2]
+def test_evaluation_batches_are_neighbours_in_a_fixed_order_the_short_one_last() -> None:
+    # longest first: 3 (12), 1 (9), 4 (9), 0 (3), 2 (3) -> batches [3, 1] [4, 0], then [2]
+    order = evaluation_order([3, 9, 3, 12, 9], 2)
+    assert order[-1] == 2 and {tuple(order[0:2]), tuple(order[2:4])} == {(3, 1), (4, 0)}
+    assert evaluation_order([3, 9, 3, 12, 9], 2) == order
+    # the first batches are a random share of the lengths, not the longest ones
+    first = evaluation_order(LENGTHS, 4)[:40]
+    assert np.median(LENGTHS[first]) < np.quantile(LENGTHS, 0.9)
 
 
 def test_every_example_once_an_epoch_in_batches_of_similar_length() -> None:
@@ -111,7 +116,9 @@ def test_datamodule_batches_neighbours_in_every_split(tunes: str) -> None:
         plain_batches = [batch_lengths(b) for b in plain._loader(split, split == "train")]
         assert padded <= sum(max(b) * len(b) for b in plain_batches)
     test = [batch_lengths(b) for b in module.test_dataloader()]
-    assert sum(test, []) == sorted(module.lengths("test"), reverse=True)
+    expected = evaluation_order(module.lengths("test"), 2)
+    assert test == [[module.lengths("test")[i] for i in expected[k:k + 2]]
+                    for k in range(0, len(expected), 2)]
 
 
 class FrameMean(pl.LightningModule):
