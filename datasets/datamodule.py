@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import pytorch_lightning as pl
 import torch
@@ -44,8 +44,12 @@ def transpositions(transpose: int | str) -> tuple[int, ...]:
     return tuple(range(-int(transpose), int(transpose) + 1))
 
 
+#: The ways of batching a split (``MusicDataModule(batching=...)``).
+Batching = Literal["shuffle", "length_grouped"]
+
+
 def _checked_batching(batching: str) -> str:
-    if batching not in ("shuffle", "length_grouped"):
+    if batching not in get_args(Batching):
         raise ValueError(f"batching = {batching!r}: must be 'shuffle' or 'length_grouped'")
     return batching
 
@@ -137,7 +141,7 @@ class MusicDataModule(pl.LightningDataModule):
                  num_workers: int = 0, max_pieces: int | None = None, seed: int = 0,
                  view: Literal["full", "melody"] = "full",
                  max_length: int | None = None, score_beats: int | None = None,
-                 batching: Literal["shuffle", "length_grouped"] = "shuffle") -> None:
+                 batching: Batching = "shuffle") -> None:
         super().__init__()
         self.source = source
         self.codec = codec
@@ -214,7 +218,7 @@ class MusicDataModule(pl.LightningDataModule):
             self.setup()
         return self._datasets[split]
 
-    def with_batching(self, batching: Literal["shuffle", "length_grouped"]) -> MusicDataModule:
+    def with_batching(self, batching: Batching) -> MusicDataModule:
         """This data module with another ``batching``, sharing its prepared and encoded
         examples (nothing is loaded or encoded again)."""
         other = copy.copy(self)

@@ -196,14 +196,14 @@ def with_flops(figures: dict[str, Any], measured: dict[str, dict[str, Any]]) -> 
             "achieved_flops_per_s": counted * figures["padded_steps_per_s"]}
 
 
-def padding_figures(data: Any) -> dict[str, float]:
-    """Real steps over computed steps in the first training epoch of ``data`` (its
-    ``batch_size``; one process), in its own order and length-grouped."""
+def padding_figures(data: Any, grouped: Any) -> dict[str, float]:
+    """Real steps over computed steps in the first training epoch (``batch_size``; one
+    process) of ``data`` in its own order and of ``grouped``, the same data
+    length-grouped."""
     lengths = data.lengths("train")
-    return {batching: padding_efficiency(lengths, list(module.sampler("train", shuffle=True)),
-                                         data.batch_size)
-            for batching, module in ((data.batching, data),
-                                     ("length_grouped", data.with_batching("length_grouped")))}
+    return {module.batching: padding_efficiency(
+                lengths, list(module.sampler("train", shuffle=True)), data.batch_size)
+            for module in (data, grouped)}
 
 
 def measure_length_grouped(model_name: str, config: dict[str, Any], data: Any,
@@ -219,10 +219,10 @@ def measure_length_grouped(model_name: str, config: dict[str, Any], data: Any,
     if (devices != 1 or data.batching == "length_grouped" or not computed
             or real / computed >= 1 - PADDED_SHARE):
         return {}
-    result = measure_precision(model_name, config, data.with_batching("length_grouped"),
-                               "32-true", devices, strategy, warmup, steps, max_seconds,
-                               count_flops=False)
-    return {"train_length_grouped": result["train"], "padding": padding_figures(data)}
+    grouped = data.with_batching("length_grouped")
+    result = measure_precision(model_name, config, grouped, "32-true", devices, strategy,
+                               warmup, steps, max_seconds, count_flops=False)
+    return {"train_length_grouped": result["train"], "padding": padding_figures(data, grouped)}
 
 
 def budget_minutes(train_timesteps: int, timesteps_per_epoch: int, batches_per_epoch: int,
